@@ -1,0 +1,10 @@
+"""ccsim: contact-center staffing per channel, exact by Erlang and proven by simulation."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("ccsim")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0"
+
+__all__ = ["__version__"]
