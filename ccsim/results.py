@@ -1,0 +1,158 @@
+"""Result tables and their writers: plain numpy columns, CSV/JSON written atomically.
+
+A :class:`Table` is an ordered mapping of column name → 1-D numpy array, all
+of one length — what an analyst hands to pandas (:meth:`Table.to_pandas`) and
+what the CLI writes as CSV. Every file is written to a temporary name in the
+target directory and renamed, so a reader never sees a half-written file and
+an interrupted run never destroys a previous result.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Table", "atomic_write_text", "write_json", "to_jsonable"]
+
+
+class Table(Mapping[str, np.ndarray]):
+    """Columns of equal length, in order; ``table["service_level"]`` is a numpy array."""
+
+    def __init__(self, columns: Mapping[str, Any]):
+        self._columns: dict[str, np.ndarray] = {}
+        length = None
+        for name, values in columns.items():
+            array = np.asarray(values)
+            if array.ndim != 1:
+                raise ValueError(f"column {name!r} must be one-dimensional")
+            if length is not None and len(array) != length:
+                raise ValueError(f"column {name!r} has {len(array)} rows, expected {length}")
+            length = len(array)
+            self._columns[name] = array
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._columns[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns)
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+    @property
+    def columns(self) -> list[str]:
+        """Column names, in order."""
+        return list(self._columns)
+
+    @property
+    def n_rows(self) -> int:
+        """Number of rows."""
+        return len(next(iter(self._columns.values()))) if self._columns else 0
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        """Each row as a dict of plain Python values."""
+        for i in range(self.n_rows):
+            yield {name: _plain(col[i]) for name, col in self._columns.items()}
+
+    def select(self, mask: np.ndarray) -> Table:
+        """The rows where ``mask`` is true (a boolean array or index array)."""
+        return Table({name: col[mask] for name, col in self._columns.items()})
+
+    def to_pandas(self):
+        """A ``pandas.DataFrame`` of the columns (needs the optional ``pandas`` extra)."""
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError("to_pandas() needs pandas: pip install 'ccsim[pandas]'") from exc
+        return pd.DataFrame({name: col for name, col in self._columns.items()})
+
+    def to_csv(self, float_format: str = "{:.6g}") -> str:
+        """The table as CSV text (header row, then one row per record)."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(self.columns)
+        formatted = [_format_column(col, float_format) for col in self._columns.values()]
+        writer.writerows(zip(*formatted, strict=True))
+        return buffer.getvalue()
+
+    def write_csv(self, path: str | os.PathLike, float_format: str = "{:.6g}") -> Path:
+        """Write the table as CSV to ``path`` atomically; return the path."""
+        return atomic_write_text(path, self.to_csv(float_format))
+
+    def __repr__(self) -> str:
+        return f"Table({self.n_rows} rows × {len(self)} columns: {', '.join(self.columns)})"
+
+    @staticmethod
+    def concat(tables: Iterable[Table]) -> Table:
+        """Stack tables with the same columns, in order."""
+        tables = list(tables)
+        if not tables:
+            return Table({})
+        names = tables[0].columns
+        return Table({n: np.concatenate([t[n] for t in tables]) for n in names})
+
+
+def _format_column(col: np.ndarray, float_format: str) -> list[str]:
+    if col.dtype.kind == "f":
+        return [
+            float_format.format(v) if math.isfinite(v) else ("" if math.isnan(v) else str(v))
+            for v in col.tolist()
+        ]
+    return [str(v) for v in col.tolist()]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON-ready data from numpy values, tables, paths; NaN/inf become None."""
+    if isinstance(value, Table):
+        return list(value.rows())
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [to_jsonable(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` to ``path`` via a temporary file in the same directory and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def write_json(path: str | os.PathLike, data: Any) -> Path:
+    """Write ``data`` as indented JSON to ``path`` atomically (numpy values converted)."""
+    return atomic_write_text(path, json.dumps(to_jsonable(data), indent=2) + "\n")
