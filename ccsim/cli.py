@@ -28,6 +28,26 @@ def cli() -> None:
 # --- commands are added below, one short function each -------------------------------------
 
 
+@cli.command()
+@click.argument("scenario", type=click.Path(path_type=str))
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
+def validate(scenario: str, as_json: bool) -> None:
+    """Check a scenario file; print "ok" and a summary, or every problem (exit 2)."""
+    import json
+
+    from ccsim.scenario import ScenarioError, load_scenario
+
+    try:
+        loaded = load_scenario(scenario)
+    except ScenarioError as exc:
+        raise InputError("\nError: ".join(exc.problems)) from None
+    if as_json:
+        click.echo(json.dumps({"ok": True, **loaded.summary()}, indent=2, ensure_ascii=False))
+    else:
+        click.echo(f"ok: {scenario}")
+        click.echo(loaded.describe())
+
+
 def main() -> None:
     """Console-script entry point."""
     cli()
