@@ -548,6 +548,7 @@ class _Builder:
         self.warnings: list[str] = []
         self.series: list[_Series] = []
         self.tables: dict[Path, _Table | None] = {}
+        self.suggested: set[str] = set()  # key paths a "did you mean" already pointed to
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
@@ -561,6 +562,9 @@ class _Builder:
         for key in table:
             if key not in allowed:
                 path = f"{prefix}.{key}" if prefix else str(key)
+                close = difflib.get_close_matches(str(key), list(allowed), n=1, cutoff=0.6)
+                if close:
+                    self.suggested.add(f"{prefix}.{close[0]}" if prefix else close[0])
                 self.problem(
                     path,
                     f"unknown key{_hint(str(key), allowed)} "
@@ -906,12 +910,14 @@ class _Builder:
             raw = self.group(str(gname), spec, list(channel_specs))
             if raw is not None:
                 raw_groups[str(gname)] = raw
-        for cname in channel_specs:
+        for cname, spec in channel_specs.items():
+            if not isinstance(spec, Mapping):
+                continue
             if not any(
-                isinstance(spec, Mapping)
-                and isinstance(spec.get("skills"), list)
-                and cname in spec["skills"]
-                for spec in group_specs.values()
+                isinstance(group, Mapping)
+                and isinstance(group.get("skills"), list)
+                and cname in group["skills"]
+                for group in group_specs.values()
             ):
                 self.problem(
                     f"channels.{cname}",
@@ -1012,7 +1018,7 @@ class _Builder:
         self.check_keys(spec, _CHANNEL_KEYS, path)
         raw: dict[str, Any] = {}
         for key, what in (("volume", "contacts offered per interval"), ("aht", "mean handle time")):
-            if key not in spec:
+            if key not in spec and f"{path}.{key}" not in self.suggested:
                 self.problem(
                     f"{path}.{key}",
                     f"required: {what} (a number, a list per interval or {{ csv, column }}), "
@@ -1063,13 +1069,21 @@ class _Builder:
         within = None
         if "within" in spec:
             within = self.duration(spec["within"], f"{path}.within")
-        if "service_level" in spec and "within" not in spec:
+        if (
+            "service_level" in spec
+            and "within" not in spec
+            and f"{path}.within" not in self.suggested
+        ):
             self.problem(
                 f"{path}.within",
                 "required when service_level is given: the time to answer within, e.g. "
                 'within = "20s"; got nothing',
             )
-        if "within" in spec and "service_level" not in spec:
+        if (
+            "within" in spec
+            and "service_level" not in spec
+            and f"{path}.service_level" not in self.suggested
+        ):
             self.problem(
                 f"{path}.service_level",
                 "required when within is given: the share to answer in time, e.g. "
@@ -1160,7 +1174,9 @@ class _Builder:
                 ok = False
             seen.append(skill)
         agents = None
-        if "agents" not in spec:
+        if "agents" not in spec and f"{path}.agents" in self.suggested:
+            ok = False
+        elif "agents" not in spec:
             self.problem(
                 f"{path}.agents",
                 'required: agents per interval (a number, a list, { csv, column } or "auto"), '
