@@ -1,4 +1,4 @@
-"""One bad scenario file per mistake: each message names the file, the key path and what is wrong."""
+"""One bad scenario file per mistake: each message names the file, the key path, what is wrong."""
 
 from __future__ import annotations
 
@@ -137,11 +137,13 @@ CASES = {
     "route_to group lacking the skill": (
         doc(channel=GOOD_CHANNEL + 'route_to = ["mail"]\n')
         + '[groups.mail]\nskills = ["voice2"]\nagents = 1\n'
-        + '[channels.voice2]\nvolume = 1\naht = 60\n',
+        + "[channels.voice2]\nvolume = 1\naht = 60\n",
         ["bad.toml: channels.voice.route_to[0]: group 'mail' cannot serve 'voice'"],
     ),
     "csv file missing": (
-        doc(channel='[channels.voice]\nvolume = { csv = "nope.csv", column = "voice" }\naht = 60\n'),
+        doc(
+            channel='[channels.voice]\nvolume = { csv = "nope.csv", column = "voice" }\naht = 60\n'
+        ),
         ["bad.toml: channels.voice.volume.csv: CSV file not found: 'nope.csv'"],
     ),
     "interval not dividing a day": (
@@ -154,11 +156,11 @@ CASES = {
     ),
     "bad dequeue": (
         doc() + '[routing]\ndequeue = "longest"\n',
-        ["bad.toml: routing.dequeue: expected \"priority\" or \"longest_waiting\"", "got 'longest'"],
+        ['bad.toml: routing.dequeue: expected "priority" or "longest_waiting"', "got 'longest'"],
     ),
     "bad start": (
         doc(top='interval = "30min"\nstart = "8am"\n'),
-        ["bad.toml: start: expected \"HH:MM\" or \"YYYY-MM-DD HH:MM\"", "got '8am'"],
+        ['bad.toml: start: expected "HH:MM" or "YYYY-MM-DD HH:MM"', "got '8am'"],
     ),
     "negative seed": (
         doc(top='interval = "30min"\nseed = -1\n'),
@@ -179,7 +181,7 @@ CASES = {
     ),
     "unknown distribution": (
         doc(channel=GOOD_CHANNEL + 'handle_time = "lognormale"\n'),
-        ["bad.toml: channels.voice.handle_time: expected \"exponential\"", "got 'lognormale'"],
+        ['bad.toml: channels.voice.handle_time: expected "exponential"', "got 'lognormale'"],
     ),
     "lognormal without cv": (
         doc(channel=GOOD_CHANNEL + 'handle_time = { dist = "lognormal" }\n'),
@@ -233,7 +235,7 @@ def test_csv_empty_cell(tmp_path):
 
 def test_csv_length_disagrees_with_lists(tmp_path):
     text = doc(channel='[channels.voice]\nvolume = { csv = "f.csv", column = "voice" }\naht = 60\n')
-    text += '[channels.chat]\nvolume = [1, 2]\naht = 60\n'
+    text += "[channels.chat]\nvolume = [1, 2]\naht = 60\n"
     text = text.replace('["voice"]', '["voice", "chat"]')
     problems = problems_of(tmp_path, text, {"f.csv": "voice\n1\n2\n3\n"})
     assert problems == [
@@ -303,7 +305,10 @@ def test_override_unknown_path_is_named():
             {"channels.voice.witin": "20s", "channels.video.aht": 3, "groups.phones.agents.x": 1}
         )
     problems = info.value.problems
-    assert problems[0] == "<scenario>: channels.voice.witin: unknown key 'witin'; did you mean 'within'?"
+    assert (
+        problems[0]
+        == "<scenario>: channels.voice.witin: unknown key 'witin'; did you mean 'within'?"
+    )
     assert problems[1].startswith("<scenario>: channels.video.aht: unknown path: no 'video'")
     assert problems[2].startswith("<scenario>: groups.phones.agents.x: unknown path")
 
