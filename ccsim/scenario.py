@@ -830,7 +830,10 @@ class _Builder:
             return self.per_interval(value, path, _duration_value), Exponential()
         if isinstance(value, Mapping):
             self.check_keys(value, _PATIENCE_KEYS, path)
-            dist = self.shape(value, path, allow_empirical=True) or Exponential()
+            if "dist" not in value:  # { mean = "150s" }: exponential, as for a bare duration
+                dist: Distribution = Exponential()
+            else:
+                dist = self.shape(value, path, allow_empirical=True) or Exponential()
             if "mean" in value:
                 mean = self.per_interval(value["mean"], f"{path}.mean", _duration_value)
             elif isinstance(dist, Empirical):
