@@ -7,4 +7,6 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0"
 
-__all__ = ["__version__"]
+from ccsim.sim import SimulationResult, simulate  # noqa: E402  (needs __version__ above)
+
+__all__ = ["__version__", "simulate", "SimulationResult"]

@@ -1,0 +1,220 @@
+"""``simulate``: replications of a scenario, their records, and KPIs with confidence intervals."""
+
+from __future__ import annotations
+
+import gc
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ccsim.durations import parse_duration
+from ccsim.results import Table, to_jsonable, write_json
+from ccsim.scenario import Scenario
+from ccsim.sim.arrivals import generate_arrivals
+from ccsim.sim.metrics import Tally, contact_records, summarize, tally
+from ccsim.sim.model import ContactCenter
+
+__all__ = ["simulate", "SimulationResult", "resolve_staffing"]
+
+
+def resolve_staffing(scenario: Scenario, agents: Mapping[str, Any] | None = None) -> np.ndarray:
+    """Agents per group × interval (int array, groups in scenario order).
+
+    ``agents`` maps a group name to a number or a per-interval array and
+    overrides the scenario's staffing for that group; a group whose staffing
+    is ``"auto"`` must be given here (the staffing plan), else ``ValueError``.
+    """
+    agents = dict(agents or {})
+    unknown = sorted(set(agents) - set(scenario.groups))
+    if unknown:
+        raise ValueError(
+            f"agents given for unknown group(s) {', '.join(unknown)}; "
+            f"groups: {', '.join(scenario.groups) or '(none)'}"
+        )
+    n = scenario.n_intervals
+    rows = []
+    for name, group in scenario.groups.items():
+        plan = agents.get(name, group.agents)
+        if plan is None:
+            raise ValueError(
+                f'group {name!r} has agents = "auto": pass its staffing plan, '
+                f"e.g. simulate(scenario, agents={{{name!r}: [...]}})"
+            )
+        values = np.asarray(plan, dtype=float)
+        if values.ndim == 0:
+            values = np.full(n, float(values))
+        if values.shape != (n,):
+            raise ValueError(
+                f"agents for group {name!r}: expected {n} intervals, got {values.size}"
+            )
+        if not np.all(np.isfinite(values)) or np.any(values < 0):
+            raise ValueError(f"agents for group {name!r} must be finite and ≥ 0")
+        if np.any(values != np.round(values)):
+            raise ValueError(f"agents for group {name!r} must be whole numbers")
+        rows.append(values.astype(np.int64))
+    return np.array(rows, dtype=np.int64).reshape(len(rows), n)
+
+
+def _warmup_seconds(scenario: Scenario, warmup: float | str) -> float:
+    seconds = parse_duration(warmup) if isinstance(warmup, str) else float(warmup)
+    if not (math.isfinite(seconds) and 0 <= seconds < scenario.horizon):
+        raise ValueError(
+            f"warmup must be ≥ 0 s and shorter than the horizon ({scenario.horizon:g} s), "
+            f"got {warmup!r}"
+        )
+    return seconds
+
+
+@dataclass(eq=False)
+class SimulationResult:
+    """KPIs of ``replications`` simulated days of ``scenario`` under ``seed``.
+
+    ``intervals`` — one row per channel × interval (the ``intervals.csv``
+    columns); ``channels`` — per-channel totals over the horizon (same KPIs,
+    plus the alternative service-level definitions and more intervals);
+    ``contacts`` — every contact's record, all replications; ``staffing`` —
+    agents per group × interval that was played; ``warmup`` seconds excluded.
+    """
+
+    scenario: Scenario
+    seed: int
+    replications: int
+    warmup: float
+    staffing: np.ndarray
+    intervals: Table
+    channels: Table
+    _records: list[dict[str, np.ndarray]] = field(repr=False)
+    _contacts: Table | None = field(default=None, repr=False)
+
+    @property
+    def channel_names(self) -> list[str]:
+        """Channel names; ``contacts["channel"]`` holds indexes into this list."""
+        return list(self.scenario.channels)
+
+    @property
+    def group_names(self) -> list[str]:
+        """Group names; ``contacts["group"]`` holds indexes into this list (−1: none)."""
+        return list(self.scenario.groups)
+
+    @property
+    def contacts(self) -> Table:
+        """The per-contact records of all replications (one row per contact)."""
+        if self._contacts is None:
+            if len(self._records) == 1:
+                self._contacts = Table(self._records[0])
+            else:
+                self._contacts = Table.concat(Table(r) for r in self._records)
+        return self._contacts
+
+    def to_pandas(self):
+        """The ``intervals`` table as a ``pandas.DataFrame``."""
+        return self.intervals.to_pandas()
+
+    def summary(self) -> dict[str, Any]:
+        """Per-channel totals, the scenario echoed, seed, replications, version (JSON-ready)."""
+        from ccsim import __version__
+
+        totals = {row.pop("channel"): row for row in self.channels.rows()}
+        return to_jsonable(
+            {
+                "ccsim_version": __version__,
+                "scenario": dict(self.scenario.spec) or {"name": self.scenario.name},
+                "name": self.scenario.name,
+                "seed": self.seed,
+                "replications": self.replications,
+                "warmup": self.warmup,
+                "channels": totals,
+            }
+        )
+
+    def contacts_table(self) -> Table:
+        """The contacts with channel and group names instead of indexes (for CSV)."""
+        contacts = self.contacts
+        columns = dict(contacts)
+        columns["channel"] = np.array(self.channel_names, dtype=object)[contacts["channel"]]
+        groups = np.array([*self.group_names, ""], dtype=object)
+        columns["group"] = groups[contacts["group"]]  # −1 → "" (the last entry)
+        return Table(columns)
+
+    def write(
+        self, out_dir: str | Path, *, plot: bool = False, contacts: bool = False
+    ) -> list[Path]:
+        """Write ``intervals.csv``, ``summary.json`` (and ``contacts.csv``, ``simulation.png``)
+        into ``out_dir`` (created if needed), each atomically; return the paths."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = [self.intervals.write_csv(out / "intervals.csv")]
+        paths.append(write_json(out / "summary.json", self.summary()))
+        if contacts:
+            paths.append(self.contacts_table().write_csv(out / "contacts.csv", "{:.10g}"))
+        if plot:
+            from ccsim.plots import plot_simulation
+
+            paths.append(plot_simulation(self, out / "simulation.png"))
+        return paths
+
+
+def simulate(
+    scenario: Scenario,
+    replications: int = 10,
+    seed: int | None = None,
+    *,
+    agents: Mapping[str, Any] | None = None,
+    warmup: float | str = 0,
+    progress: Callable[[int], Any] | None = None,
+) -> SimulationResult:
+    """Simulate ``replications`` independent days of ``scenario``.
+
+    Parameters
+    ----------
+    scenario : the scenario; groups with ``agents = "auto"`` need ``agents``.
+    replications : number of independent replications (≥ 1); confidence
+        intervals need at least 2.
+    seed : integer ≥ 0 (default ``scenario.seed``). Replication *r* uses the
+        streams ``SeedSequence(seed, spawn_key=(r, …))``: results never depend
+        on how replications are scheduled.
+    agents : group name → agents (number or per-interval array), overriding
+        or providing (``"auto"`` groups) the staffing.
+    warmup : seconds (number) or a duration (``"2h"``) from the start; contacts
+        arriving earlier and busy time before it are left out of the KPIs
+        (they are still simulated and kept in ``contacts``).
+    progress : called with 1 after each replication (e.g. a click progress
+        bar's ``update``).
+    """
+    if int(replications) != replications or replications < 1:
+        raise ValueError(f"replications must be a whole number ≥ 1, got {replications!r}")
+    replications = int(replications)
+    seed = scenario.seed if seed is None else seed
+    if isinstance(seed, bool) or int(seed) != seed or seed < 0:
+        raise ValueError(f"seed must be a whole number ≥ 0, got {seed!r}")
+    seed = int(seed)
+    staffing = resolve_staffing(scenario, agents)
+    warm = _warmup_seconds(scenario, warmup)
+
+    records: list[dict[str, np.ndarray]] = []
+    tallies: list[Tally] = []
+    for r in range(replications):
+        arrivals = generate_arrivals(scenario, seed, r)
+        raw = ContactCenter(scenario, staffing, arrivals).run()
+        rec = contact_records(arrivals, raw, r, scenario.horizon)
+        del arrivals, raw
+        tallies.append(tally(rec, scenario, staffing, warm))
+        records.append(rec)
+        gc.collect()  # the engine's callbacks form reference cycles: free its arrays now
+        if progress is not None:
+            progress(1)
+    intervals, channels = summarize(tallies, scenario)
+    return SimulationResult(
+        scenario=scenario,
+        seed=seed,
+        replications=replications,
+        warmup=warm,
+        staffing=staffing,
+        intervals=intervals,
+        channels=channels,
+        _records=records,
+    )

@@ -1,0 +1,319 @@
+"""Per-contact records and the KPIs aggregated from them.
+
+The engine's only output is one flat record per contact
+(:func:`contact_records`); every KPI here is an aggregation of those records,
+plus the scenario's staffing for the denominator of occupancy.
+
+Definitions (per channel × interval; a contact belongs to the interval it
+arrived in; all times seconds):
+
+- ``offered`` = ``answered + abandoned + unanswered`` (always);
+- ``answered_within`` answered with wait ≤ ``target_time``;
+- ``service_level`` = answered within T ÷ offered (abandoned contacts count
+  against it); the per-channel totals add ``service_level_excl_short_abandons``
+  = answered within T ÷ (offered − abandoned within T) and
+  ``service_level_answered`` = answered within T ÷ answered. NaN when the
+  channel has no ``target_time``;
+- ``asa`` mean wait of answered contacts; ``abandon_rate`` = abandoned ÷ offered;
+- ``occupancy`` = busy time ÷ staffed time of the groups able to serve the
+  channel. Busy time of a contact is its handle time ÷ its channel's
+  ``concurrency`` (an agent with a full set of chats is busy 100%; with one of
+  three chats, a third), split over the intervals it spans; staffed time is
+  ``agents[group, interval] × interval length`` from the staffing played.
+  Work after the end of the horizon and before the warm-up is not counted; an
+  agent finishing a contact after the staffing dropped can push it above 1.
+
+Counts are means per replication; rates are the mean of the per-replication
+rates, with a 95% Student-t confidence interval from their spread across
+replications (NaN with fewer than two replications where the rate is defined).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import stdtrit
+
+from ccsim.results import Table
+from ccsim.scenario import Scenario
+from ccsim.sim.arrivals import Arrivals
+from ccsim.sim.model import RawRecords
+
+__all__ = [
+    "ANSWERED",
+    "ABANDONED",
+    "UNANSWERED",
+    "INTERVAL_COLUMNS",
+    "contact_records",
+    "Tally",
+    "tally",
+    "summarize",
+    "mean_ci",
+]
+
+ANSWERED, ABANDONED, UNANSWERED = 0, 1, 2
+
+#: the columns of ``intervals.csv`` (a contract: see DESIGN.md, Outputs)
+INTERVAL_COLUMNS = (
+    "channel",
+    "interval",
+    "start",
+    "offered",
+    "answered",
+    "abandoned",
+    "unanswered",
+    "answered_within",
+    "service_level",
+    "service_level_lo",
+    "service_level_hi",
+    "asa",
+    "abandon_rate",
+    "occupancy",
+)
+
+
+def contact_records(
+    arrivals: Arrivals, raw: RawRecords, replication: int, horizon: float
+) -> dict[str, np.ndarray]:
+    """The flat per-contact columns of one replication.
+
+    ``replication, channel`` (index), ``interval, arrival, answer_time``
+    (NaN if none), ``abandon_time`` (NaN if none), ``wait`` (until answer,
+    abandonment, or the end of the horizon for unanswered contacts),
+    ``handle_time`` (NaN unless answered; stretched by concurrency slowdown),
+    ``group`` (index, −1 none), ``outcome`` (0 answered, 1 abandoned, 2 unanswered).
+    """
+    n = len(arrivals)
+    answer = raw.answer
+    answered = np.isfinite(answer)
+    abandoned = ~answered & (arrivals.deadline <= horizon)
+    outcome = np.full(n, UNANSWERED, dtype=np.int8)
+    outcome[answered] = ANSWERED
+    outcome[abandoned] = ABANDONED
+    abandon_time = np.where(abandoned, arrivals.deadline, np.nan)
+    end = np.where(answered, answer, np.where(abandoned, arrivals.deadline, horizon))
+    end -= arrivals.time
+    return {
+        "replication": np.full(n, replication, dtype=np.int32),
+        "channel": arrivals.channel.astype(np.int16, copy=False),
+        "interval": arrivals.interval.astype(np.int32, copy=False),
+        "arrival": arrivals.time,
+        "answer_time": answer,
+        "abandon_time": abandon_time,
+        "wait": end,
+        "handle_time": np.where(answered, raw.handle, np.nan),
+        "group": raw.group,
+        "outcome": outcome,
+    }
+
+
+@dataclass(frozen=True)
+class Tally:
+    """One replication's sums per channel × interval (arrays ``(channels, intervals)``).
+
+    ``busy`` and ``staffed`` are per group × interval, seconds.
+    """
+
+    offered: np.ndarray
+    answered: np.ndarray
+    abandoned: np.ndarray
+    unanswered: np.ndarray
+    answered_within: np.ndarray
+    abandoned_within: np.ndarray
+    wait_answered: np.ndarray
+    busy: np.ndarray
+    staffed: np.ndarray
+
+
+def _window(scenario: Scenario, warmup: float) -> np.ndarray:
+    """Seconds of each interval that count (after the warm-up)."""
+    length = float(scenario.interval)
+    starts = np.arange(scenario.n_intervals) * length
+    return np.clip(starts + length - np.maximum(starts, warmup), 0.0, length)
+
+
+def busy_time(
+    start: np.ndarray,
+    end: np.ndarray,
+    weight: np.ndarray,
+    group: np.ndarray,
+    n_groups: int,
+    n_intervals: int,
+    length: float,
+    low: float,
+) -> np.ndarray:
+    """Σ weight × overlap of [start, end) with each interval, per group (seconds), clipped to
+    [low, n_intervals × length)."""
+    out = np.zeros((n_groups, n_intervals))
+    s = np.maximum(start, low)
+    e = np.minimum(end, n_intervals * length)
+    keep = e > s
+    s, e, w, g = s[keep], e[keep], weight[keep], group[keep].astype(np.int64)
+    i0 = np.minimum((s // length).astype(np.int64), n_intervals - 1)
+    i1 = np.minimum((e // length).astype(np.int64), n_intervals - 1)
+    size = n_groups * n_intervals
+    same = i0 == i1
+    flat = g * n_intervals
+    total = np.bincount(flat[same] + i0[same], w[same] * (e[same] - s[same]), size)
+    span = ~same
+    total += np.bincount(flat[span] + i0[span], w[span] * ((i0[span] + 1) * length - s[span]), size)
+    total += np.bincount(flat[span] + i1[span], w[span] * (e[span] - i1[span] * length), size)
+    # whole intervals strictly between i0 and i1: a difference array per group
+    middle = span & (i1 > i0 + 1)
+    if middle.any():
+        diff = np.zeros((n_groups, n_intervals + 1))
+        np.add.at(diff, (g[middle], i0[middle] + 1), w[middle] * length)
+        np.add.at(diff, (g[middle], i1[middle]), -w[middle] * length)
+        total += np.cumsum(diff, axis=1)[:, :n_intervals].ravel()
+    out += total.reshape(n_groups, n_intervals)
+    return out
+
+
+def tally(
+    records: dict[str, np.ndarray], scenario: Scenario, staffing: np.ndarray, warmup: float
+) -> Tally:
+    """Aggregate one replication's records (contacts arriving before ``warmup`` s excluded)."""
+    channels = list(scenario.channels.values())
+    n_c, n_i, n_g = len(channels), scenario.n_intervals, len(scenario.groups)
+    length = float(scenario.interval)
+    size = n_c * n_i
+
+    keep = records["arrival"] >= warmup if warmup > 0 else slice(None)
+    channel = records["channel"][keep].astype(np.int64)
+    key = channel * n_i + records["interval"][keep]
+    outcome = records["outcome"][keep]
+    wait = records["wait"][keep]
+    target = np.array([np.inf if ch.target_time is None else ch.target_time for ch in channels])
+    within = wait <= target[channel]
+    answered = outcome == ANSWERED
+    abandoned = outcome == ABANDONED
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(key[mask], minlength=size).reshape(n_c, n_i).astype(float)
+
+    offered = np.bincount(key, minlength=size).reshape(n_c, n_i).astype(float)
+    wait_answered = np.bincount(key[answered], wait[answered], size).reshape(n_c, n_i)
+
+    # busy time of every answered contact (warm-up or not: clipping does the warm-up)
+    served = records["outcome"] == ANSWERED
+    conc = np.array([max(1, ch.concurrency) for ch in channels], dtype=float)
+    start = records["answer_time"][served]
+    busy = busy_time(
+        start,
+        start + records["handle_time"][served],
+        1.0 / conc[records["channel"][served]],
+        records["group"][served],
+        n_g,
+        n_i,
+        length,
+        warmup,
+    )
+    return Tally(
+        offered=offered,
+        answered=count(answered),
+        abandoned=count(abandoned),
+        unanswered=count(outcome == UNANSWERED),
+        answered_within=count(answered & within),
+        abandoned_within=count(abandoned & within),
+        wait_answered=wait_answered,
+        busy=busy,
+        staffed=np.asarray(staffing, dtype=float) * _window(scenario, warmup),
+    )
+
+
+def mean_ci(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean over ``axis`` ignoring NaN, and its 95% Student-t interval (NaN for < 2 values)."""
+    values = np.asarray(values, dtype=float)
+    finite = np.isfinite(values)
+    m = finite.sum(axis=axis)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(values, axis=axis)
+        sd = np.nanstd(values, axis=axis, ddof=1)
+        half = np.where(m >= 2, stdtrit(np.maximum(m - 1, 1), 0.975) * sd / np.sqrt(m), np.nan)
+    return mean, mean - half, mean + half
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def _occupancy(busy: np.ndarray, staffed: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """busy, staffed: (R, G, I); members: (C, G) 0/1 → occupancy (R, C, I)."""
+    return _ratio(
+        np.einsum("cg,rgi->rci", members, busy), np.einsum("cg,rgi->rci", members, staffed)
+    )
+
+
+def summarize(tallies: list[Tally], scenario: Scenario) -> tuple[Table, Table]:
+    """The ``intervals`` table (DESIGN columns) and the per-channel ``channels`` totals."""
+    names = list(scenario.channels)
+    channels = list(scenario.channels.values())
+    n_c, n_i = len(names), scenario.n_intervals
+    stack = {f: np.stack([getattr(t, f) for t in tallies]) for f in Tally.__dataclass_fields__}
+    has_target = np.array([ch.target_time is not None for ch in channels])
+    members = np.array(
+        [[ch in g.skills for g in scenario.groups.values()] for ch in names], dtype=float
+    ).reshape(n_c, len(scenario.groups))
+
+    def kpis(s: dict[str, np.ndarray], occupancy: np.ndarray) -> dict[str, np.ndarray]:
+        no_target = ~has_target[None, :, None] if s["offered"].ndim == 3 else ~has_target[None]
+        sl = _ratio(s["answered_within"], s["offered"])
+        sl_excl = _ratio(s["answered_within"], s["offered"] - s["abandoned_within"])
+        sl_ans = _ratio(s["answered_within"], s["answered"])
+        aw = np.where(no_target, np.nan, s["answered_within"])
+        out = {}
+        for name in ("offered", "answered", "abandoned", "unanswered"):
+            out[name] = s[name].mean(axis=0)
+        out["answered_within"] = aw.mean(axis=0)
+        for name, per_rep in (
+            ("service_level", sl),
+            ("service_level_excl_short_abandons", sl_excl),
+            ("service_level_answered", sl_ans),
+            ("asa", _ratio(s["wait_answered"], s["answered"])),
+            ("abandon_rate", _ratio(s["abandoned"], s["offered"])),
+            ("occupancy", occupancy),
+        ):
+            if name.startswith("service_level"):
+                per_rep = np.where(no_target, np.nan, per_rep)
+            out[name], out[name + "_lo"], out[name + "_hi"] = mean_ci(per_rep)
+        return out
+
+    per_interval = kpis(stack, _occupancy(stack["busy"], stack["staffed"], members))
+    rows_channel = np.repeat(np.array(names, dtype=object), n_i)
+    intervals = {
+        "channel": rows_channel,
+        "interval": np.tile(np.arange(n_i, dtype=np.int64), n_c),
+        "start": np.tile(np.array(scenario.starts, dtype=object), n_c),
+    }
+    for name in INTERVAL_COLUMNS[3:]:
+        intervals[name] = per_interval[name].ravel()
+
+    totals = {k: v.sum(axis=2) for k, v in stack.items() if k not in ("busy", "staffed")}
+    busy = stack["busy"].sum(axis=2, keepdims=True)
+    staffed = stack["staffed"].sum(axis=2, keepdims=True)
+    per_channel = kpis(totals, _occupancy(busy, staffed, members)[:, :, 0])
+    columns = {"channel": np.array(names, dtype=object)}
+    for name in INTERVAL_COLUMNS[3:]:
+        columns[name] = per_channel[name]
+    for name in (
+        "service_level_excl_short_abandons",
+        "service_level_answered",
+        "asa_lo",
+        "asa_hi",
+        "abandon_rate_lo",
+        "abandon_rate_hi",
+        "occupancy_lo",
+        "occupancy_hi",
+    ):
+        columns[name] = per_channel[name]
+    columns["target_service_level"] = np.array(
+        [np.nan if ch.service_level is None else ch.service_level for ch in channels]
+    )
+    columns["target_time"] = np.array(
+        [np.nan if ch.target_time is None else ch.target_time for ch in channels]
+    )
+    return Table(intervals), Table(columns)
