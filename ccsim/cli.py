@@ -48,6 +48,168 @@ def validate(scenario: str, as_json: bool) -> None:
         click.echo(loaded.describe())
 
 
+def _sweep_progress():
+    """A ``progress(done, total)`` callback drawing a click progress bar on stderr."""
+    import time
+
+    state: dict = {"bar": None, "done": 0, "start": time.monotonic()}
+
+    def elapsed(_item) -> str:
+        seconds = int(time.monotonic() - state["start"])
+        return f"{seconds // 60}:{seconds % 60:02d} elapsed"
+
+    def progress(done: int, total: int) -> None:
+        if state["bar"] is None:
+            state["bar"] = click.progressbar(
+                length=total,
+                label="points",
+                show_pos=True,
+                show_eta=True,
+                item_show_func=elapsed,
+                file=click.get_text_stream("stderr"),
+            )
+            state["bar"].__enter__()
+        state["bar"].update(done - state["done"], current_item=done)
+        state["done"] = done
+        if done >= total:
+            state["bar"].__exit__(None, None, None)
+
+    return progress
+
+
+@cli.command("sweep")
+@click.argument("scenario", type=click.Path(path_type=str))
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="KEY=VALUES",
+    help="A swept path and its values: 160s,180s | 12..18 | 0.7..0.9/0.05 (repeatable).",
+)
+@click.option(
+    "--grid",
+    "grid_file",
+    type=click.Path(path_type=str),
+    help='A TOML grid file: [grid] "channels.voice.aht" = ["160s", "180s"].',
+)
+@click.option(
+    "--replications",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Simulated replications per point.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Base seed (default: the scenario's); each point's seed derives from it.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes or local Dask workers (default: all cores; 1: no pool).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=str),
+    help="Directory of the resumable store; rerun the same command to resume.",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["processes", "dask"]),
+    default="processes",
+    show_default=True,
+    help="Run points in a process pool or on Dask.",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="An existing Dask scheduler, e.g. tcp://host:8786 (implies --executor dask).",
+)
+@click.option("--plot", is_flag=True, help="Draw service-level trade-off curves to DIR/sweep.png.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+def sweep_command(
+    scenario, sets, grid_file, replications, seed, jobs, out_dir, executor, scheduler, plot, as_json
+) -> None:
+    """Simulate every point of a grid of scenario variants, on all cores or Dask.
+
+    The grid is the product of the --set options (and --grid file). Every point
+    is validated before anything runs. Finished points are kept in --out DIR as
+    they finish: after Ctrl-C or a crash, rerun the same command to resume.
+    DIR/results.csv has one row per point and channel.
+    """
+    import json
+    import sys
+
+    from ccsim.results import to_jsonable
+    from ccsim.scenario import ScenarioError
+    from ccsim.sweep import (
+        PointError,
+        SweepError,
+        SweepInterrupted,
+        plan_sweep,
+        read_grid_file,
+        run_sweep,
+        summary_text,
+    )
+
+    if scheduler is not None:
+        executor = "dask"
+    try:
+        axes = read_grid_file(grid_file) if grid_file else []
+        axes += list(sets)
+        if not axes:
+            raise SweepError("nothing to sweep: give --set KEY=VALUES or --grid FILE")
+        plan = plan_sweep(scenario, axes, replications=replications, seed=seed)
+        table, counts = run_sweep(
+            plan,
+            jobs=jobs,
+            executor=executor,
+            scheduler=scheduler,
+            out=out_dir,
+            progress=_sweep_progress() if sys.stderr.isatty() and not as_json else None,
+        )
+    except ScenarioError as exc:
+        raise InputError("\n".join(exc.problems)) from None
+    except SweepError as exc:
+        raise InputError(str(exc)) from None
+    except PointError as exc:
+        raise click.ClickException(f"{exc}\nfinished points are kept in {out_dir}") from None
+    except SweepInterrupted as exc:
+        click.echo(f"\n{exc}; run the same command again to resume", err=True)
+        sys.exit(130)
+    if plot:
+        from ccsim.sweep_plots import plot_sweep
+
+        targets = {name: ch.service_level for name, ch in plan.scenario.channels.items()}
+        plot_sweep(
+            table,
+            [a.key for a in plan.axes],
+            f"{out_dir}/sweep.png",
+            targets=targets,
+            title=plan.scenario.name,
+        )
+    if as_json:
+        click.echo(
+            json.dumps(
+                to_jsonable({**counts, "out": out_dir, "results": table}),
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+    else:
+        click.echo(summary_text(table, [a.key for a in plan.axes]))
+        done = (
+            f"{counts['points']} points ({counts['computed']} computed, "
+            f"{counts['skipped']} already done)"
+        )
+        click.echo(f"{done}; wrote {out_dir}/results.csv" + (", sweep.png" if plot else ""))
+
+
 def main() -> None:
     """Console-script entry point."""
     cli()

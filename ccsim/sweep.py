@@ -68,6 +68,7 @@ __all__ = [
     "Axis",
     "Point",
     "SweepError",
+    "PointError",
     "SweepInterrupted",
     "SweepPlan",
     "KPI_COLUMNS",
@@ -82,6 +83,7 @@ __all__ = [
     "plan_sweep",
     "run_sweep",
     "sweep",
+    "summary_text",
 ]
 
 KPI_COLUMNS = (
@@ -105,6 +107,10 @@ STORE_FORMAT = 1
 
 class SweepError(ValueError):
     """A sweep that cannot start or continue: bad grid, invalid point, or a store mismatch."""
+
+
+class PointError(RuntimeError):
+    """A point whose computation raised; the sweep stopped, finished points are kept."""
 
 
 class SweepInterrupted(KeyboardInterrupt):
@@ -757,9 +763,17 @@ def _task(plan: SweepPlan, point: Point) -> dict[str, Any]:
     }
 
 
+def _failed(point: Point, exc: BaseException) -> PointError:
+    return PointError(f"point {point.index} ({point.label()}) failed: {type(exc).__name__}: {exc}")
+
+
 def _run_inline(plan, todo, on_done):
     for point in todo:
-        on_done(point, compute_point(plan.bundle, plan.spec_sha256, _task(plan, point)))
+        try:
+            result = compute_point(plan.bundle, plan.spec_sha256, _task(plan, point))
+        except Exception as exc:
+            raise _failed(point, exc) from exc
+        on_done(point, result)
 
 
 def _run_processes(plan, todo, on_done, jobs):
@@ -777,7 +791,11 @@ def _run_processes(plan, todo, on_done, jobs):
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in sorted(done, key=lambda f: futures[f].index):
-                on_done(futures[future], future.result())
+                try:
+                    result = future.result()
+                except Exception as exc:
+                    raise _failed(futures[future], exc) from exc
+                on_done(futures[future], result)
     except BaseException:
         for future in futures:
             future.cancel()
@@ -832,7 +850,11 @@ def _run_dask(plan, todo, on_done, jobs, scheduler):
             futures.append(future)
             by_key[future.key] = point
         for future in as_completed(futures):
-            on_done(by_key[future.key], future.result())
+            try:
+                result = future.result()
+            except Exception as exc:
+                raise _failed(by_key[future.key], exc) from exc
+            on_done(by_key[future.key], result)
     except BaseException:
         if futures:
             client.cancel(futures)
@@ -945,3 +967,32 @@ def sweep(
         plan, jobs=jobs, executor=executor, scheduler=scheduler, out=out, progress=progress
     )
     return table
+
+
+def summary_text(table: Table, params: Sequence[str], max_rows: int = 40) -> str:
+    """A plain-text table of the main KPIs per point and channel, for people."""
+    names = ["point", *params, "channel", "service_level", "asa", "abandon_rate", "occupancy"]
+    names.append("agent_hours")
+    cells = [names]
+    for i, row in enumerate(table.rows()):
+        if i >= max_rows:
+            break
+        line = []
+        for name in names:
+            value = row[name]
+            if name in ("service_level", "abandon_rate", "occupancy"):
+                line.append("" if value != value else f"{100 * value:.1f}%")
+            elif name == "asa":
+                line.append("" if value != value else f"{value:.1f}s")
+            elif isinstance(value, float):
+                line.append("" if value != value else f"{value:g}")
+            else:
+                line.append(str(value))
+        cells.append(line)
+    widths = [max(len(c[j]) for c in cells) for j in range(len(names))]
+    text = "\n".join(
+        "  ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)) for line in cells
+    )
+    if table.n_rows > max_rows:
+        text += f"\n… {table.n_rows - max_rows} more rows in results.csv"
+    return text
