@@ -14,6 +14,7 @@ how many ran before it.
 
 from __future__ import annotations
 
+import array
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,27 +35,51 @@ def replication_rng(seed: int, replication: int, channel: int, purpose: int) -> 
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
 
 
+def to_buffer(values: np.ndarray, typecode: str = "d") -> array.array:
+    """A copy of ``values`` as an ``array.array`` (compact; fast scalar access in callbacks)."""
+    buffer = array.array(typecode)
+    dtype = np.dtype(typecode if typecode != "d" else "f8")
+    buffer.frombytes(memoryview(np.ascontiguousarray(values, dtype=dtype)).cast("B"))
+    return buffer
+
+
 @dataclass(frozen=True)
 class Arrivals:
-    """One replication's contacts in arrival order (numpy columns of equal length).
+    """One replication's contacts in arrival order (columns of equal length).
 
     ``time`` arrival, seconds; ``channel`` channel index (scenario order);
     ``interval`` index of the arrival interval; ``handle`` handle time,
     seconds (before any concurrency slowdown); ``deadline`` arrival + patience,
     seconds (``inf`` when customers of the channel never abandon);
     ``busyness`` the volume factor drawn for the replication (1 without
-    volume uncertainty).
+    volume uncertainty). The float columns are ``array.array`` buffers (the
+    engine reads them element by element); the properties give numpy views.
     """
 
-    time: np.ndarray
+    time_buffer: array.array
     channel: np.ndarray
     interval: np.ndarray
-    handle: np.ndarray
-    deadline: np.ndarray
+    handle_buffer: array.array
+    deadline_buffer: array.array
     busyness: float
 
     def __len__(self) -> int:
-        return len(self.time)
+        return len(self.time_buffer)
+
+    @property
+    def time(self) -> np.ndarray:
+        """Arrival times, seconds (a numpy view of ``time_buffer``)."""
+        return np.frombuffer(self.time_buffer, dtype=float)
+
+    @property
+    def handle(self) -> np.ndarray:
+        """Handle times drawn, seconds (a numpy view of ``handle_buffer``)."""
+        return np.frombuffer(self.handle_buffer, dtype=float)
+
+    @property
+    def deadline(self) -> np.ndarray:
+        """Arrival + patience, seconds (a numpy view of ``deadline_buffer``)."""
+        return np.frombuffer(self.deadline_buffer, dtype=float)
 
 
 def busyness_factor(scenario: Scenario, seed: int, replication: int) -> float:
@@ -92,19 +117,23 @@ def generate_arrivals(scenario: Scenario, seed: int, replication: int) -> Arriva
         parts.append((time, np.full(len(interval), c, dtype=np.int16), interval, handle, deadline))
     if not parts:
         empty = np.empty(0)
-        return Arrivals(empty, empty.astype(np.int16), empty.astype(np.int32), empty, empty, factor)
-    if len(parts) == 1:  # one channel: already in time order, no copies
+        parts.append((empty, empty.astype(np.int16), empty.astype(np.int32), empty, empty))
+    if len(parts) == 1:  # one channel: already in time order
         time, channel, interval, handle, deadline = parts[0]
-        return Arrivals(time, channel, interval, np.asarray(handle, float), deadline, factor)
-    time, channel, interval, handle, deadline = (
-        np.concatenate(col) for col in zip(*parts, strict=True)
-    )
-    order = np.argsort(time, kind="stable")
+        del parts
+        return Arrivals(
+            to_buffer(time), channel, interval, to_buffer(handle), to_buffer(deadline), factor
+        )
+    order = np.argsort(np.concatenate([p[0] for p in parts]), kind="stable")
+
+    def merged(k: int) -> np.ndarray:
+        return np.concatenate([p[k] for p in parts])[order]
+
     return Arrivals(
-        time=time[order],
-        channel=channel[order],
-        interval=interval[order],
-        handle=np.asarray(handle, dtype=float)[order],
-        deadline=deadline[order],
+        time_buffer=to_buffer(merged(0)),
+        channel=merged(1),
+        interval=merged(2),
+        handle_buffer=to_buffer(merged(3)),
+        deadline_buffer=to_buffer(merged(4)),
         busyness=factor,
     )

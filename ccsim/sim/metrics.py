@@ -34,7 +34,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import stdtrit
 
 from ccsim.results import Table
 from ccsim.scenario import Scenario
@@ -85,25 +84,33 @@ def contact_records(
     ``handle_time`` (NaN unless answered; stretched by concurrency slowdown),
     ``group`` (index, −1 none), ``outcome`` (0 answered, 1 abandoned, 2 unanswered).
     """
+    # built in place, column by column: a million contacts must stay well under 150 MB
     n = len(arrivals)
-    answer = raw.answer
+    time, deadline, answer = arrivals.time, arrivals.deadline, raw.answer
     answered = np.isfinite(answer)
-    abandoned = ~answered & (arrivals.deadline <= horizon)
+    abandoned = deadline <= horizon
+    abandoned &= ~answered
     outcome = np.full(n, UNANSWERED, dtype=np.int8)
     outcome[answered] = ANSWERED
     outcome[abandoned] = ABANDONED
-    abandon_time = np.where(abandoned, arrivals.deadline, np.nan)
-    end = np.where(answered, answer, np.where(abandoned, arrivals.deadline, horizon))
-    end -= arrivals.time
+    abandon_time = np.full(n, np.nan)
+    np.copyto(abandon_time, deadline, where=abandoned)
+    wait = np.full(n, float(horizon))
+    np.copyto(wait, answer, where=answered)
+    np.copyto(wait, deadline, where=abandoned)
+    wait -= time
+    handle = raw.handle  # the engine's own buffer: NaN where nobody handled the contact
+    handle[~answered] = np.nan
     return {
-        "replication": np.full(n, replication, dtype=np.int32),
+        # one value repeated: a zero-stride view costs no memory
+        "replication": np.broadcast_to(np.int32(replication), (n,)),
         "channel": arrivals.channel.astype(np.int16, copy=False),
         "interval": arrivals.interval.astype(np.int32, copy=False),
-        "arrival": arrivals.time,
+        "arrival": time,
         "answer_time": answer,
         "abandon_time": abandon_time,
-        "wait": end,
-        "handle_time": np.where(answered, raw.handle, np.nan),
+        "wait": wait,
+        "handle_time": handle,
         "group": raw.group,
         "outcome": outcome,
     }
@@ -171,10 +178,25 @@ def busy_time(
     return out
 
 
+_CHUNK = 1 << 17  # rows aggregated at once: bounds the temporaries of :func:`tally`
+
+
 def tally(
     records: dict[str, np.ndarray], scenario: Scenario, staffing: np.ndarray, warmup: float
 ) -> Tally:
     """Aggregate one replication's records (contacts arriving before ``warmup`` s excluded)."""
+    n = len(records["arrival"])
+    parts = [
+        _tally_rows({k: v[lo : lo + _CHUNK] for k, v in records.items()}, scenario, warmup)
+        for lo in range(0, max(n, 1), _CHUNK)
+    ]
+    sums = {k: np.sum([p[k] for p in parts], axis=0) for k in parts[0]}
+    return Tally(**sums, staffed=np.asarray(staffing, dtype=float) * _window(scenario, warmup))
+
+
+def _tally_rows(
+    records: dict[str, np.ndarray], scenario: Scenario, warmup: float
+) -> dict[str, np.ndarray]:
     channels = list(scenario.channels.values())
     n_c, n_i, n_g = len(channels), scenario.n_intervals, len(scenario.groups)
     length = float(scenario.interval)
@@ -210,17 +232,16 @@ def tally(
         length,
         warmup,
     )
-    return Tally(
-        offered=offered,
-        answered=count(answered),
-        abandoned=count(abandoned),
-        unanswered=count(outcome == UNANSWERED),
-        answered_within=count(answered & within),
-        abandoned_within=count(abandoned & within),
-        wait_answered=wait_answered,
-        busy=busy,
-        staffed=np.asarray(staffing, dtype=float) * _window(scenario, warmup),
-    )
+    return {
+        "offered": offered,
+        "answered": count(answered),
+        "abandoned": count(abandoned),
+        "unanswered": count(outcome == UNANSWERED),
+        "answered_within": count(answered & within),
+        "abandoned_within": count(abandoned & within),
+        "wait_answered": wait_answered,
+        "busy": busy,
+    }
 
 
 def mean_ci(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -232,7 +253,12 @@ def mean_ci(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, 
         warnings.simplefilter("ignore", RuntimeWarning)
         mean = np.nanmean(values, axis=axis)
         sd = np.nanstd(values, axis=axis, ddof=1)
-        half = np.where(m >= 2, stdtrit(np.maximum(m - 1, 1), 0.975) * sd / np.sqrt(m), np.nan)
+        if np.any(m >= 2):
+            from scipy.special import stdtrit  # imported when needed: it costs 20 MB
+
+            half = np.where(m >= 2, stdtrit(np.maximum(m - 1, 1), 0.975) * sd / np.sqrt(m), np.nan)
+        else:
+            half = np.full(np.shape(mean), np.nan)
     return mean, mean - half, mean + half
 
 

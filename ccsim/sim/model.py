@@ -51,7 +51,7 @@ from simpy.core import Environment
 from simpy.events import NORMAL, URGENT, Event
 
 from ccsim.scenario import Scenario
-from ccsim.sim.arrivals import Arrivals
+from ccsim.sim.arrivals import Arrivals, to_buffer
 
 __all__ = ["ContactCenter", "RawRecords"]
 
@@ -102,12 +102,11 @@ class ContactCenter:
         length = float(scenario.interval)
         horizon = scenario.n_intervals * length
 
-        # --- contacts: numpy → array.array for fast scalar access in callbacks (8 bytes each,
-        # where a list of floats costs 32) ----------------------------------------------------
-        arrival = array.array("d", arr.time.astype(float).tobytes())
-        handle = array.array("d", arr.handle.astype(float).tobytes())
-        deadline = array.array("d", arr.deadline.astype(float).tobytes())
-        chan = array.array("b", arr.channel.astype(np.int8).tobytes())
+        # --- contacts: array.array for fast scalar access in callbacks (8 bytes each, where a
+        # list of floats costs 32); handle is copied because slowdown stretches it ------------
+        arrival, deadline = arr.time_buffer, arr.deadline_buffer
+        handle = array.array("d", arr.handle_buffer)
+        chan = to_buffer(arr.channel, "b")
         answer = array.array("d", [math.nan]) * n
         served_by = array.array("h", [-1]) * n
 
@@ -373,7 +372,8 @@ class ContactCenter:
             ev._ok, ev._value, ev.callbacks = True, None, arrival_cbs
             schedule(ev, NORMAL, arrival[0])
         env.run()
-
+        arrival_cbs.clear()  # break the reference cycles callbacks ↔ lists
+        done_cbs.clear()
         return RawRecords(
             answer=np.frombuffer(answer, dtype=float),
             handle=np.frombuffer(handle, dtype=float),
