@@ -25,7 +25,8 @@ arrived in; all times seconds):
 
 Counts are means per replication; rates are the mean of the per-replication
 rates, with a 95% Student-t confidence interval from their spread across
-replications (NaN with fewer than two replications where the rate is defined).
+replications (NaN with fewer than two replications where the rate is defined),
+clipped to [0, 1] for shares and to ≥ 0 for ASA.
 """
 
 from __future__ import annotations
@@ -305,7 +306,11 @@ def summarize(tallies: list[Tally], scenario: Scenario) -> tuple[Table, Table]:
         ):
             if name.startswith("service_level"):
                 per_rep = np.where(no_target, np.nan, per_rep)
-            out[name], out[name + "_lo"], out[name + "_hi"] = mean_ci(per_rep)
+            mean, lo, hi = mean_ci(per_rep)
+            if name != "occupancy":  # shares stay in [0, 1], waits ≥ 0
+                lo = np.maximum(lo, 0.0)
+                hi = hi if name == "asa" else np.minimum(hi, 1.0)
+            out[name], out[name + "_lo"], out[name + "_hi"] = mean, lo, hi
         return out
 
     per_interval = kpis(stack, _occupancy(stack["busy"], stack["staffed"], members))
