@@ -265,7 +265,7 @@ def erlang_b(traffic, agents):
     Examples
     --------
     >>> round(erlang_b(10.0, 12), 6)
-    0.119836
+    0.119739
     """
     scalar = _is_scalar(traffic, agents)
     a = _traffic_array(traffic)
@@ -463,7 +463,9 @@ def _queue_sums(s: float, x: float, moments: bool = True):
     kstar = max(1, math.floor(x - s))
     half = math.ceil(math.sqrt(2.0 * _DROP * x)) + 2
     klo = max(1, kstar - half)
-    length = kstar - klo + half + 64
+    rate = math.log1p((s + kstar + 1 - x) / x)  # decay per term right of the peak, if > 0
+    right = half if rate <= 0 else min(half, math.ceil(_DROP / rate))
+    length = kstar - klo + right + 64
     while True:
         ks = klo + np.arange(length, dtype=float)
         inc = -np.log1p((s + ks - x) / x)  # log(x / (s + k))
@@ -475,7 +477,13 @@ def _queue_sums(s: float, x: float, moments: bool = True):
         length *= 2
     w = np.exp(rel - peak)
     sw = w.sum()
-    log_t_klo = _log_poisson1(s + klo, x) - _log_poisson1(s, x)
+    # log t_klo = Σ_{k=1}^{klo} log(x/(s+k)): summed directly (exact) unless the window starts
+    # far out, where the saddle-point closed form is used (its rounding ≈ 1e-16·x)
+    if klo <= 1_000_000:
+        before = np.arange(1.0, klo)
+        log_t_klo = float(inc[0] - np.log1p((s + before - x) / x).sum())
+    else:
+        log_t_klo = _log_poisson1(s + klo, x) - _log_poisson1(s, x)
     log_sum = log_t_klo + peak + math.log(sw)
     if not moments:
         return log_sum, math.nan, math.nan
