@@ -210,6 +210,79 @@ def sweep_command(
         click.echo(f"{done}; wrote {out_dir}/results.csv" + (", sweep.png" if plot else ""))
 
 
+@cli.command("simulate")
+@click.argument("scenario", type=click.Path(path_type=str))
+@click.option(
+    "--replications",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="Independent simulated days (95% CIs need at least 2).",
+)
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=None, help="Seed (default: the scenario's)."
+)
+@click.option(
+    "--warmup",
+    default="0",
+    metavar="DURATION",
+    help='Leave contacts arriving in the first DURATION out of the KPIs ("2h"; a number: s).',
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=str),
+    default=None,
+    help="Directory for intervals.csv and summary.json (and figures, contacts.csv).",
+)
+@click.option("--plot", is_flag=True, help="Also draw simulation.png into --out.")
+@click.option("--contacts", "with_contacts", is_flag=True, help="Also write contacts.csv.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def simulate_command(
+    scenario, replications, seed, warmup, out_dir, plot, with_contacts, as_json
+) -> None:
+    """Simulate a scenario: KPIs per channel and interval with 95% confidence intervals."""
+    import json
+    import sys
+
+    from ccsim.durations import parse_duration
+    from ccsim.scenario import ScenarioError, load_scenario
+    from ccsim.sim import simulate
+
+    try:
+        loaded = load_scenario(scenario)
+    except ScenarioError as exc:
+        raise InputError("\n".join(exc.problems)) from None
+    if (plot or with_contacts) and out_dir is None:
+        raise InputError("--plot and --contacts need --out DIR to write into")
+    try:
+        warmup_s = parse_duration(warmup)
+    except ValueError as exc:
+        raise InputError(f"--warmup: {exc}") from None
+    show = sys.stderr.isatty() and not as_json
+    with click.progressbar(
+        length=replications,
+        label="replications",
+        show_pos=True,
+        file=click.get_text_stream("stderr"),
+        hidden=not show,
+    ) as bar:
+        try:
+            result = simulate(loaded, replications, seed, warmup=warmup_s, progress=bar.update)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+    if out_dir is not None:
+        result.write(out_dir, plot=plot, contacts=with_contacts)
+    if as_json:
+        click.echo(json.dumps(result.summary(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(result.describe())
+        if out_dir is not None:
+            extra = ", simulation.png" if plot else ""
+            extra += ", contacts.csv" if with_contacts else ""
+            click.echo(f"wrote {out_dir}/intervals.csv, summary.json{extra}")
+
+
 def main() -> None:
     """Console-script entry point."""
     cli()

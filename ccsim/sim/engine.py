@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ccsim.durations import parse_duration
+from ccsim.durations import format_duration, parse_duration
 from ccsim.results import Table, to_jsonable, write_json
 from ccsim.scenario import Scenario
 from ccsim.sim.arrivals import generate_arrivals
@@ -131,6 +131,58 @@ class SimulationResult:
             }
         )
 
+    def describe(self) -> str:
+        """A per-channel table for people: volumes, service level with its CI vs target, ASA,
+        abandonment, occupancy."""
+        header = (
+            "channel",
+            "offered",
+            "answered",
+            "abandoned",
+            "service level (95% CI)",
+            "target",
+            "ASA",
+            "abandoned %",
+            "occupancy",
+        )
+        rows = [header]
+        for row in self.channels.rows():
+            channel = self.scenario.channels[row["channel"]]
+            if channel.target_time is None:
+                sl, target = "–", "–"
+            else:
+                sl = _pct(row["service_level"])
+                if math.isfinite(row["service_level_lo"]):
+                    lo, hi = _pct(row["service_level_lo"]), _pct(row["service_level_hi"])
+                    sl += f" ({lo}–{hi})"
+                share = "" if channel.service_level is None else f"{channel.service_level:.0%} "
+                target = f"{share}in {format_duration(channel.target_time)}"
+            rows.append(
+                (
+                    row["channel"],
+                    f"{row['offered']:.1f}",
+                    f"{row['answered']:.1f}",
+                    f"{row['abandoned']:.1f}",
+                    sl,
+                    target,
+                    _wait(row["asa"]),
+                    _pct(row["abandon_rate"]),
+                    _pct(row["occupancy"]),
+                )
+            )
+        widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+        lines = [
+            f"{self.scenario.name}: {self.replications} replication(s), seed {self.seed}"
+            + (f", warm-up {format_duration(self.warmup)}" if self.warmup else ""),
+        ]
+        for r in rows:
+            cells = [r[0].ljust(widths[0])] + [
+                c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)
+            ]
+            lines.append("  ".join(cells).rstrip())
+        lines.append("counts are means per replication; unanswered = still waiting at the end")
+        return "\n".join(lines)
+
     def contacts_table(self) -> Table:
         """The contacts with channel and group names instead of indexes (for CSV)."""
         contacts = self.contacts
@@ -156,6 +208,18 @@ class SimulationResult:
 
             paths.append(plot_simulation(self, out / "simulation.png"))
         return paths
+
+
+def _pct(value: float) -> str:
+    return "–" if not math.isfinite(value) else f"{value:.1%}"
+
+
+def _wait(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "–"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f}h"
+    return f"{seconds / 60:.1f}min" if seconds >= 120 else f"{seconds:.1f}s"
 
 
 def simulate(
