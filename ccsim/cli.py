@@ -28,6 +28,321 @@ def cli() -> None:
 # --- commands are added below, one short function each -------------------------------------
 
 
+def _share_option(name: str, text: str | None, *, upper: bool = False) -> float | None:
+    """Parse a share option ("80%" or 0.8); InputError naming the option if bad or out of range."""
+    if text is None:
+        return None
+    from ccsim.durations import parse_share
+
+    try:
+        share = parse_share(text)
+    except ValueError as exc:
+        raise InputError(f"{name}: {exc}") from None
+    if not (0 < share < 1 or (upper and share == 1)):
+        raise InputError(f"{name} must be a share in (0, 1{']' if upper else ')'}, got {text}")
+    return share
+
+
+def _shrinkage_option(text: str) -> float:
+    """Parse --shrinkage: a share in [0, 1)."""
+    from ccsim.durations import parse_share
+
+    try:
+        share = parse_share(text)
+    except ValueError as exc:
+        raise InputError(f"--shrinkage: {exc}") from None
+    if not 0 <= share < 1:
+        raise InputError(f"--shrinkage must be a share in [0, 1), got {text}")
+    return share
+
+
+def _duration_option(name: str, text: str | None, *, positive: bool = False) -> float | None:
+    """Parse a duration option ("20s", "30min"; a number is seconds); InputError naming it."""
+    if text is None:
+        return None
+    from ccsim.durations import parse_duration
+
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        raise InputError(f"{name}: {exc}") from None
+    if positive and seconds <= 0:
+        raise InputError(f"{name} must be > 0, got {text}")
+    return seconds
+
+
+def _erlang_rows(traffic, aht, agents, within, patience, shrinkage):
+    """Measures at ``agents`` (arrays): a list of dicts with the ``ccsim erlang --json`` keys."""
+    import numpy as np
+
+    from ccsim import erlang
+
+    traffic, aht, agents = np.broadcast_arrays(
+        *(np.atleast_1d(np.asarray(v, dtype=float)) for v in (traffic, aht, agents))
+    )
+    t = 0.0 if within is None else within
+    if patience is None:
+        cols = {
+            "service_level": erlang.service_level(traffic, agents, aht, t),
+            "asa": erlang.asa(traffic, agents, aht),
+            "occupancy": erlang.occupancy(traffic, agents),
+            "p_wait": erlang.erlang_c(traffic, agents),
+        }
+    else:
+        res = erlang.erlang_a(traffic / aht, aht, patience, agents, t)
+        cols = {
+            "service_level": res.service_level,
+            "asa": res.asa,
+            "occupancy": res.occupancy,
+            "p_wait": res.p_wait,
+            "p_abandon": res.p_abandon,
+        }
+    fte = erlang.fte(agents, shrinkage)
+    rows = []
+    for i in range(agents.size):
+        row = {"agents": int(agents.flat[i]), "fte": float(fte.flat[i])}
+        for key, col in cols.items():
+            value = float(col.flat[i])
+            row[key] = None if value == float("inf") else value
+        if within is None:
+            row["service_level"] = None
+        rows.append(row)
+    return rows
+
+
+def _erlang_table(rows, mark: int | None = None) -> str:
+    """Render measure rows as a fixed-width table; the row with ``agents == mark`` is flagged."""
+    from ccsim.durations import format_share
+
+    heads = ["agents", "FTE", "service level", "ASA", "occupancy", "P(wait)"]
+    with_ab = "p_abandon" in rows[0]
+    if with_ab:
+        heads.append("P(abandon)")
+    lines = ["  ".join(f"{h:>13}" if i > 1 else f"{h:>7}" for i, h in enumerate(heads))]
+    for row in rows:
+        cells = [
+            f"{row['agents']:>7}",
+            f"{row['fte']:>7.1f}",
+            f"{'—' if row['service_level'] is None else format_share(row['service_level']):>13}",
+            f"{'inf' if row['asa'] is None else format(row['asa'], '.1f') + 's':>13}",
+            f"{format_share(row['occupancy']):>13}",
+            f"{format_share(row['p_wait']):>13}",
+        ]
+        if with_ab:
+            cells.append(f"{format_share(row['p_abandon']):>13}")
+        lines.append("  ".join(cells) + ("   ◀ recommended" if row["agents"] == mark else ""))
+    return "\n".join(lines)
+
+
+def _read_forecast(path: str):
+    """Read a forecast CSV (columns volume, aht, optional start): fields, rows, volumes, ahts."""
+    import csv
+
+    from ccsim.durations import parse_duration
+
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            fields = list(reader.fieldnames or [])
+            for column in ("volume", "aht"):
+                if column not in fields:
+                    raise InputError(f"--forecast {path}: missing column '{column}'")
+            rows, volumes, ahts = [], [], []
+            for row in reader:
+                where = f"--forecast {path} line {reader.line_num}"
+                try:
+                    volume = float(row["volume"])
+                except (TypeError, ValueError):
+                    raise InputError(f"{where}: volume {row['volume']!r} is not a number") from None
+                if not volume >= 0 or volume == float("inf"):
+                    raise InputError(f"{where}: volume must be ≥ 0, got {row['volume']!r}")
+                try:
+                    aht = parse_duration(row["aht"] or "")
+                except ValueError:
+                    raise InputError(f"{where}: aht {row['aht']!r} is not a duration") from None
+                if aht <= 0:
+                    raise InputError(f"{where}: aht must be > 0, got {row['aht']!r}")
+                rows.append({**row, "line": reader.line_num})
+                volumes.append(volume)
+                ahts.append(aht)
+    except FileNotFoundError:
+        raise InputError(f"--forecast: no such file: {path}") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"--forecast {path}: cannot read: {exc}") from None
+    return fields, rows, volumes, ahts
+
+
+def _write_csv_atomic(path: str | None, fields, rows) -> None:
+    """Write rows as CSV to ``path`` (temp file in the same directory, then renamed) or stdout."""
+    import csv
+    import io
+    import os
+    import tempfile
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    if path is None:
+        click.echo(buffer.getvalue(), nl=False)
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".ccsim-", suffix=".csv.tmp")
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+            fh.write(buffer.getvalue())
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise InputError(f"--out: cannot write {path}: {exc}") from None
+
+
+@cli.command("erlang")
+@click.option("--volume", help="Contacts offered per interval (a number).")
+@click.option("--interval", default="30min", show_default=True, help="Interval length, e.g. 15min.")
+@click.option("--aht", help="Average handle time, e.g. 180s or 3min.")
+@click.option(
+    "--service-level", "service_level", help="Target share answered within --within, e.g. 80%."
+)
+@click.option("--within", help="Service-level threshold time, e.g. 20s.")
+@click.option("--patience", help="Mean patience, e.g. 120s: use Erlang A (callers abandon).")
+@click.option("--asa", help="Ceiling on the average speed of answer, e.g. 30s.")
+@click.option("--max-occupancy", "max_occupancy", help="Ceiling on occupancy, e.g. 85%.")
+@click.option(
+    "--max-abandon", "max_abandon", help="Ceiling on abandonment, e.g. 5% (needs --patience)."
+)
+@click.option(
+    "--shrinkage",
+    default="0",
+    show_default=True,
+    help="Share of paid time off the phones, e.g. 30%.",
+)
+@click.option(
+    "--agents", "agents_range", help="Show the measures over a range of agents, e.g. 10..16."
+)
+@click.option(
+    "--forecast",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="CSV with columns volume, aht (and optionally start): staff every row.",
+)
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="With --forecast: write the CSV here (default: stdout).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def erlang_command(
+    volume,
+    interval,
+    aht,
+    service_level,
+    within,
+    patience,
+    asa,
+    max_occupancy,
+    max_abandon,
+    shrinkage,
+    agents_range,
+    forecast,
+    out_file,
+    as_json,
+) -> None:
+    """Size one interval (or every row of a forecast) with Erlang C, or Erlang A with --patience."""
+    import json
+    import re
+
+    import numpy as np
+
+    from ccsim import erlang
+
+    interval_s = _duration_option("--interval", interval, positive=True)
+    targets = {
+        "target_time": _duration_option("--within", within),
+        "service_level": _share_option("--service-level", service_level),
+        "asa": _duration_option("--asa", asa, positive=True),
+        "max_occupancy": _share_option("--max-occupancy", max_occupancy, upper=True),
+        "max_abandon": _share_option("--max-abandon", max_abandon),
+        "patience": _duration_option("--patience", patience, positive=True),
+    }
+    shrink = _shrinkage_option(shrinkage)
+    if targets["service_level"] is not None and targets["target_time"] is None:
+        raise InputError("--service-level needs --within (e.g. --within 20s)")
+    if targets["max_abandon"] is not None and targets["patience"] is None:
+        raise InputError("--max-abandon needs --patience (e.g. --patience 120s)")
+    has_target = any(
+        targets[k] is not None for k in ("service_level", "asa", "max_occupancy", "max_abandon")
+    )
+    if not has_target and agents_range is None:
+        raise InputError(
+            "give a target: --service-level with --within, --asa, --max-occupancy or --max-abandon"
+        )
+    if forecast is not None:
+        fields, rows, volumes, ahts = _read_forecast(forecast)
+        if not has_target:
+            raise InputError("--forecast needs a target: --service-level with --within, --asa, ...")
+        vols, hts = np.array(volumes, dtype=float), np.array(ahts, dtype=float)
+        load = vols * hts / interval_s
+        try:
+            need = erlang.required_agents(load, hts, **targets)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        results = _erlang_rows(load, hts, need, targets["target_time"], targets["patience"], shrink)
+        out_rows = []
+        for row, res, a in zip(rows, results, load, strict=True):
+            cells = {k: v for k, v in row.items() if k != "line"}
+            cells["traffic"] = float(a)
+            cells.update({k: ("inf" if v is None and k == "asa" else v) for k, v in res.items()})
+            out_rows.append(cells)
+        added = ["traffic", "agents", "fte", "service_level", "asa", "occupancy", "p_wait"]
+        added += ["p_abandon"] if targets["patience"] is not None else []
+        _write_csv_atomic(out_file, fields + [c for c in added if c not in fields], out_rows)
+        if as_json:
+            listing = [
+                {"line": r["line"], **({"start": r["start"]} if "start" in r else {}), **res}
+                for r, res in zip(rows, results, strict=True)
+            ]
+            click.echo(json.dumps(listing, indent=2))
+        return
+    if volume is None or aht is None:
+        raise InputError("give --volume and --aht (or --forecast FILE)")
+    try:
+        vol = float(volume)
+    except ValueError:
+        raise InputError(f"--volume must be a number, got {volume!r}") from None
+    if not vol >= 0 or vol == float("inf"):
+        raise InputError(f"--volume must be ≥ 0, got {volume!r}")
+    aht_s = _duration_option("--aht", aht, positive=True)
+    load = vol * aht_s / interval_s
+    need = None
+    if has_target:
+        try:
+            need = erlang.required_agents(load, aht_s, **targets)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+    if agents_range is not None:
+        match = re.fullmatch(r"\s*(\d+)\s*(?:\.\.\s*(\d+)\s*)?", agents_range)
+        if not match or int(match.group(2) or match.group(1)) < int(match.group(1)):
+            raise InputError(
+                f"--agents must be N or LO..HI with LO ≤ HI, e.g. 10..16, got {agents_range!r}"
+            )
+        lo, hi = int(match.group(1)), int(match.group(2) or match.group(1))
+        rows = _erlang_rows(
+            load, aht_s, np.arange(lo, hi + 1), targets["target_time"], targets["patience"], shrink
+        )
+    else:
+        rows = _erlang_rows(load, aht_s, need, targets["target_time"], targets["patience"], shrink)
+    if as_json:
+        click.echo(json.dumps(rows if agents_range is not None else rows[0], indent=2))
+        return
+    model = "Erlang C" if targets["patience"] is None else "Erlang A"
+    click.echo(
+        f"traffic {load:.2f} Erlangs ({vol:g} contacts per {interval}, AHT {aht_s:g}s), {model}"
+    )
+    click.echo(_erlang_table(rows, mark=need))
+    if need is not None and agents_range is None:
+        click.echo(f"recommended: {need} agents ({erlang.fte(need, shrink):.1f} FTE)")
+
+
 @cli.command()
 @click.argument("scenario", type=click.Path(path_type=str))
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
