@@ -268,7 +268,7 @@ def test_results_csv_layout(reference):
     assert len(lines) == 1 + N_POINTS * 2
     first, second = lines[1].split(","), lines[2].split(",")
     assert first[:4] == ["0", "160s", "7", "voice"] and second[:4] == ["0", "160s", "7", "email"]
-    # agent-hours of the groups able to serve the channel: voice (7 + 2) × 4 × ½ h, email 2 × 4 × ½ h
+    # agent-hours of the groups able to serve the channel: voice (7 + 2) × 4 × ½h, email 2 × 4 × ½h
     assert float(first[13]) == 18 and float(second[13]) == 4
     manifest = json.loads((reference / "sweep.json").read_text())
     assert manifest["grid"] == [["channels.voice.aht", ["160s", "200s"]],
