@@ -498,7 +498,7 @@ def sweep_command(
         click.echo(f"\n{exc}; run the same command again to resume", err=True)
         sys.exit(130)
     if plot:
-        from ccsim.sweep_plots import plot_sweep
+        from ccsim.plots import plot_sweep
 
         targets = {name: ch.service_level for name, ch in plan.scenario.channels.items()}
         plot_sweep(

@@ -134,3 +134,93 @@ def plot_simulation(result: Any, path: str | os.PathLike) -> Path:
         return _save(fig, path, "simulation.png")
     finally:
         plt.close(fig)
+
+
+# --- sweeps: service level against a swept parameter ----------------------------------------
+
+__all__ += ["plot_sweep"]
+
+_SWEEP_MAX_LINES = 12
+
+
+def _swept_number(value: Any) -> tuple[float, str] | None:
+    """A swept value as a number and its unit (durations in seconds, shares), or None."""
+    from ccsim.durations import parse_duration, parse_share
+
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value), ""
+    if isinstance(value, str):
+        try:
+            if value.strip().endswith("%"):
+                return parse_share(value), "share"
+            return parse_duration(value), "seconds"
+        except ValueError:
+            return None
+    return None
+
+
+def plot_sweep(
+    table: Any,
+    params: list[str],
+    path: str | os.PathLike,
+    *,
+    targets: dict[str, float | None] | None = None,
+    title: str | None = None,
+) -> Path:
+    """Trade-off curves of a sweep (``ccsim.sweep``) into ``path`` (a directory gets sweep.png).
+
+    One panel per channel: service level (with its 95% band) against the first
+    swept parameter whose values are all numbers (durations in seconds); one
+    line per combination of the other swept parameters (at most 12); the
+    channel's target from ``targets`` as a dashed line.
+    """
+    x_key, x_all, unit = None, np.arange(table.n_rows, dtype=float), ""
+    for key in params:
+        numbers = [_swept_number(v) for v in table[key]]
+        if numbers and all(n is not None for n in numbers):
+            units = {n[1] for n in numbers}
+            x_key, unit = key, (units.pop() if len(units) == 1 else "")
+            x_all = np.array([n[0] for n in numbers], dtype=float)
+            break
+    others = [k for k in params if k != x_key and len({str(v) for v in table[k]}) > 1]
+    channel_of = [str(c) for c in table["channel"]]
+    channels = list(dict.fromkeys(channel_of))
+    plt = _pyplot()
+    fig, axes = plt.subplots(len(channels), 1, figsize=(7.5, 3.4 * len(channels)), squeeze=False)
+    for ax, channel in zip(axes[:, 0], channels, strict=True):
+        rows = np.array([i for i, c in enumerate(channel_of) if c == channel], dtype=int)
+        labels = [", ".join(f"{k}={table[k][i]}" for k in others) for i in rows]
+        for n, label in enumerate(dict.fromkeys(labels)):
+            if n >= _SWEEP_MAX_LINES:
+                break
+            line_rows = rows[[lab == label for lab in labels]]
+            line_rows = line_rows[np.argsort(x_all[line_rows], kind="stable")]
+            x = x_all[line_rows]
+            (line,) = ax.plot(x, table["service_level"][line_rows], marker="o", label=label or None)
+            ax.fill_between(
+                x,
+                np.clip(table["service_level_lo"][line_rows], 0, 1),
+                np.clip(table["service_level_hi"][line_rows], 0, 1),
+                color=line.get_color(),
+                alpha=0.15,
+                linewidth=0,
+            )
+        target = (targets or {}).get(channel)
+        if target is not None:
+            ax.axhline(target, color="black", linestyle="--", linewidth=1, label="target")
+        ax.set_title(channel)
+        ax.set_ylabel("service level")
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel(f"{x_key or 'point'}" + (f" ({unit})" if unit else ""))
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=12)
+    fig.tight_layout()
+    try:
+        return _save(fig, path, "sweep.png")
+    finally:
+        plt.close(fig)

@@ -441,3 +441,12 @@ def test_ctrl_c_keeps_finished_points_and_says_how_to_resume(scenario, tmp_path)
     assert "Traceback" not in stderr
     kept = len(list((out / "points").glob("*.json")))
     assert 1 <= kept == len(_log_ids(out))
+
+
+def test_plot_writes_the_trade_off_curves(scenario, reference, tmp_path):
+    out = tmp_path / "copy"
+    shutil.copytree(reference, out)
+    result = CliRunner().invoke(cli, [*_cli_args(scenario, out), "--plot"])
+    assert result.exit_code == 0, result.output
+    assert (out / "sweep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "wrote" in result.output and "sweep.png" in result.output
