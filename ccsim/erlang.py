@@ -135,11 +135,14 @@ def _log_poisson(k, x):
         zero = xb == 0
         u = np.where(zero, 0.0, (kb - xb) / np.where(zero, 1.0, xb))
         # bd0 = x·((1+u)·log1p(u) - u): series for small |u|, direct otherwise
-        series = np.zeros_like(u)
-        for j in range(22, 1, -1):  # Horner: Σ_{j≥2} (−u)^j / (j(j−1)); |u| < 0.1
-            series = (series + 1.0 / (j * (j - 1))) * -u if j > 2 else (series + 0.5) * u * u
-        direct = (1.0 + u) * np.log1p(u) - u
-        bd0 = xb * np.where(np.abs(u) < 0.1, series, direct)
+        near = np.abs(u) < 0.1
+        core = (1.0 + u) * np.log1p(u) - u
+        un = u[near]
+        series = np.zeros_like(un)
+        for j in range(22, 2, -1):  # Horner: Σ_{j≥2} (−u)^j / (j(j−1)) for |u| < 0.1
+            series = (series + 1.0 / (j * (j - 1))) * -un
+        core[near] = (series + 0.5) * un * un
+        bd0 = xb * core
         inv = 1.0 / kb
         inv2 = inv * inv
         stirlerr = inv * (
@@ -526,10 +529,10 @@ def _erlang_a_one(lam: float, aht: float, patience: float, n: float, t: float):
             log_qy1 = _queue_sums(s, y, moments=False)[0]
             late = (s / x) * math.exp(-n * t / aht - x * math.expm1(-theta * t) + log_qy1 - log_d)
     answered = no_wait + answered_queue
-    sl = no_wait + max(answered_queue - late, 0.0)
+    sl = min(no_wait + max(answered_queue - late, 0.0), 1.0)
     wait = answered_queue * h_mean * patience / answered
     occ = min(a * answered / n, 1.0)
-    return p_wait, p_abandon, sl, wait, occ
+    return min(p_wait, 1.0), min(p_abandon, 1.0), sl, wait, occ
 
 
 def erlang_a(arrival_rate, aht, patience, agents, target_time):
@@ -733,13 +736,17 @@ def _required_c(a, h, t, sl, w, occ):
     if todo.size:
         aa, hh, tt, ss, ww, nn = a[todo], h[todo], t[todo], sl[todo], w[todo], n[todo]
         b = np.exp(_log_erlang_b(aa, nn))
+        pending = np.ones(todo.size, dtype=bool)
         while todo.size:
             c = _erlang_c_from_b(aa, nn, b)
             got_sl, got_w = _sl_asa_from_c(aa, nn, c, hh, tt)
-            ok = (np.isnan(ss) | (got_sl >= ss)) & (np.isnan(ww) | (got_w <= ww))
+            ok = pending & (np.isnan(ss) | (got_sl >= ss)) & (np.isnan(ww) | (got_w <= ww))
             result[todo[ok]] = nn[ok].astype(np.int64)
-            keep = ~ok
-            todo, aa, hh, tt, ss, ww, nn, b = (v[keep] for v in (todo, aa, hh, tt, ss, ww, nn, b))
+            pending &= ~ok
+            if pending.sum() < 0.7 * pending.size:  # compact only when it pays
+                todo, aa, hh, tt, ss, ww, nn, b, pending = (
+                    v[pending] for v in (todo, aa, hh, tt, ss, ww, nn, b, pending)
+                )
             nn = nn + 1.0
             b = aa * b / (nn + aa * b)
     return result.reshape(shape)
