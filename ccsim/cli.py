@@ -493,7 +493,9 @@ def sweep_command(
     except SweepError as exc:
         raise InputError(str(exc)) from None
     except PointError as exc:
-        raise click.ClickException(f"{exc}\nfinished points are kept in {out_dir}") from None
+        raise click.ClickException(
+            f"{exc}\nfinished points are kept in {out_dir}: rerun the same command to resume"
+        ) from None
     except SweepInterrupted as exc:
         click.echo(f"\n{exc}; run the same command again to resume", err=True)
         sys.exit(130)
