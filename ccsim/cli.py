@@ -363,6 +363,52 @@ def validate(scenario: str, as_json: bool) -> None:
         click.echo(loaded.describe())
 
 
+@cli.command()
+@click.argument("scenario", type=click.Path(path_type=str))
+@click.option("--verify", is_flag=True, help="Correct the Erlang plan by simulation.")
+@click.option("--keep-fixed", is_flag=True,
+              help="Plan only the agents = \"auto\" groups; keep the others as written.")
+@click.option("--replications", default=20, show_default=True, type=click.IntRange(1),
+              help="Simulated days per verification run.")
+@click.option("--seed", type=int, default=None, help="Seed (default: the scenario's).")
+@click.option("--out", "out_dir", type=click.Path(path_type=str), default=None,
+              help="Directory for intervals.csv, groups.csv, summary.json (and figures).")
+@click.option("--plot", is_flag=True, help="Also draw staffing.png into --out.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def staff(scenario: str, verify: bool, keep_fixed: bool, replications: int, seed: int | None,
+          out_dir: str | None, plot: bool, as_json: bool) -> None:
+    """Plan agents per channel and interval to meet the targets (Erlang, optionally verified)."""
+    import json
+
+    from ccsim.staffing import plan_staffing
+
+    loaded = _load_scenario(scenario)
+    if plot and out_dir is None:
+        raise InputError("--plot needs --out DIR to write the figure into")
+    say = (lambda line: click.echo(f"  {line}", err=True)) if verify else None
+    plan = plan_staffing(loaded, verify=verify, keep_fixed=keep_fixed,
+                         replications=replications, seed=seed, progress=say)
+    if out_dir is not None:
+        plan.write(out_dir, plot=plot)
+    if as_json:
+        click.echo(json.dumps(plan.summary(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(plan.describe())
+        if out_dir is not None:
+            click.echo(f"wrote {out_dir}/intervals.csv, groups.csv, summary.json"
+                       + (", staffing.png" if plot else ""))
+
+
+def _load_scenario(path: str):
+    """Load a scenario or raise InputError listing every problem (exit 2)."""
+    from ccsim.scenario import ScenarioError, load_scenario
+
+    try:
+        return load_scenario(path)
+    except ScenarioError as exc:
+        raise InputError("\n".join(exc.problems)) from None
+
+
 def _sweep_progress():
     """A ``progress(done, total)`` callback drawing a click progress bar on stderr."""
     import time

@@ -224,3 +224,115 @@ def plot_sweep(
         return _save(fig, path, "sweep.png")
     finally:
         plt.close(fig)
+
+
+# --- staffing plans: forecast, agents (Erlang vs verified), simulated service level ----------
+
+__all__ += ["plot_staffing"]
+
+
+def plot_staffing(plan: Any, path: str | os.PathLike) -> Path:
+    """A staffing plan as a PNG: the picture a planner puts in front of a manager.
+
+    One row per channel. Left: forecast volume per interval (bars) with the
+    agents of the Erlang plan (dashed) and of the verified plan (solid) on the
+    right axis. Right (verified plans only): the simulated service level per
+    interval with its 95% confidence band and the target as a dashed line.
+    ``path`` is a file name or a directory (``staffing.png`` inside).
+    """
+    plt = _pyplot()
+    sc = plan.scenario
+    names = list(sc.channels)
+    recommended = plan.channel_agents()
+    sim = plan.simulation.intervals if plan.simulation is not None else None
+    ncols = 2 if sim is not None else 1
+    fig, axes = plt.subplots(
+        len(names), ncols, figsize=(7.5 * ncols, 2.9 * len(names) + 0.6), squeeze=False
+    )
+    x = np.arange(sc.n_intervals)
+    positions, labels = _tick_labels(list(sc.starts), max_labels=12)
+    for row, name in enumerate(names):
+        channel = sc.channels[name]
+        ax = axes[row, 0]
+        ax.bar(x, channel.volume, color="#c9d6e8", width=0.85, label="forecast volume")
+        ax.set_ylabel("contacts / interval")
+        ax.set_title(f"{_title(name, channel)}: forecast and agents", loc="left", fontsize=10)
+        right = ax.twinx()
+        erlang_label = "agents, Erlang plan" + (" (backlog)" if _deferred(plan, channel) else "")
+        right.step(
+            x,
+            plan.requirement[name],
+            where="mid",
+            color="#1f5fa8",
+            ls="--",
+            lw=1.5,
+            label=erlang_label,
+        )
+        if plan.verified:
+            right.step(
+                x,
+                recommended[name],
+                where="mid",
+                color="#b03a2e",
+                lw=2,
+                label="agents, verified plan",
+            )
+        right.set_ylabel("agents")
+        right.set_ylim(
+            0,
+            max(
+                1.0,
+                float(max(plan.requirement[name].max(initial=0), recommended[name].max(initial=0))),
+            )
+            * 1.25,
+        )
+        handles = ax.get_legend_handles_labels()
+        more = right.get_legend_handles_labels()
+        right.legend(
+            handles[0] + more[0], handles[1] + more[1], loc="upper left", fontsize=8, frameon=False
+        )
+        ax.set_xticks(positions)
+        ax.set_xticklabels(labels, rotation=45, ha="right", fontsize=8)
+        if sim is not None:
+            ax2 = axes[row, 1]
+            rows = sim["channel"] == name
+            open_ = channel.volume > 0
+            level = np.where(open_, sim["service_level"][rows], np.nan) * 100
+            lo = np.where(open_, sim["service_level_lo"][rows], np.nan) * 100
+            hi = np.where(open_, sim["service_level_hi"][rows], np.nan) * 100
+            ax2.fill_between(x, lo, hi, color="#b03a2e", alpha=0.2, label="95% CI")
+            ax2.plot(
+                x,
+                level,
+                color="#b03a2e",
+                marker="o",
+                ms=3,
+                label="simulated service level, verified plan",
+            )
+            if channel.service_level is not None:
+                ax2.axhline(
+                    channel.service_level * 100, color="black", ls="--", lw=1, label="target"
+                )
+            ax2.set_ylim(0, 105)
+            ax2.set_ylabel("% answered in time")
+            ax2.set_title(f"{name}: service level of the verified plan", loc="left", fontsize=10)
+            ax2.legend(loc="lower left", fontsize=8, frameon=False)
+            ax2.grid(axis="y", alpha=0.3)
+            ax2.set_xticks(positions)
+            ax2.set_xticklabels(labels, rotation=45, ha="right", fontsize=8)
+    analytic, final = plan.agent_hours(plan.analytic_agents), plan.agent_hours()
+    title = f"{sc.name}: staffing plan — {analytic:.0f} agent-hours by Erlang"
+    if plan.verified:
+        title += f", {final:.0f} verified by simulation ({plan.replications} days per run)"
+    fig.suptitle(title, fontsize=12)
+    fig.tight_layout()
+    try:
+        return _save(fig, path, "staffing.png")
+    finally:
+        plt.close(fig)
+
+
+def _deferred(plan: Any, channel: Any) -> bool:
+    from ccsim.staffing import is_deferred
+
+    return is_deferred(channel, plan.scenario.interval)
