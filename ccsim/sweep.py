@@ -52,6 +52,7 @@ import tempfile
 import threading
 import time
 import tomllib
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -832,9 +833,12 @@ def _run_dask(plan, todo, on_done, jobs, scheduler):
             client = Client(scheduler, timeout="30s")
         except OSError as exc:
             raise SweepError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
-    else:
+    elif hasattr(scheduler, "submit"):  # a Client the caller owns and closes
+        client = scheduler
+    else:  # a cluster object
         client = Client(scheduler)
     futures = []
+    run = uuid.uuid4().hex[:12]  # keys unique to this run: never share another run's results
     try:
         bundle = client.scatter(dict(plan.bundle), broadcast=True)
         by_key = {}
@@ -844,7 +848,7 @@ def _run_dask(plan, todo, on_done, jobs, scheduler):
                 bundle,
                 plan.spec_sha256,
                 _task(plan, point),
-                key=f"ccsim-point-{point.id}-{plan.spec_sha256[:8]}-{plan.seed}",
+                key=f"ccsim-point-{point.index}-{point.id}-{run}",
                 pure=False,
             )
             futures.append(future)
@@ -860,7 +864,8 @@ def _run_dask(plan, todo, on_done, jobs, scheduler):
             client.cancel(futures)
         raise
     finally:
-        client.close()
+        if client is not scheduler:
+            client.close()
         if cluster is not None:
             cluster.close()
 
@@ -949,9 +954,9 @@ def sweep(
     seed : base seed (default: the scenario's); each point's seed derives from it
         and the point's parameters only.
     jobs : worker processes (default: all cores; 1 runs in this process).
-    executor : ``"processes"`` or ``"dask"`` (a ``LocalCluster`` of ``jobs`` workers,
-        or the cluster at ``scheduler``: an address such as ``"tcp://host:8786"``
-        or a ``distributed`` cluster object).
+    executor : ``"processes"`` or ``"dask"`` (a ``LocalCluster`` of ``jobs`` worker
+        processes, or the cluster at ``scheduler``: an address such as
+        ``"tcp://host:8786"``, a ``distributed`` cluster, or a ``Client``).
     out : a directory for the resumable store (None: keep nothing on disk).
     progress : ``progress(done, total)`` after each point.
 

@@ -300,8 +300,21 @@ def test_dask_local_cluster_gives_identical_results(scenario, reference, tmp_pat
         result = CliRunner().invoke(
             cli, [*_cli_args(scenario, tmp_path), "--scheduler", cluster.scheduler_address]
         )
+        with distributed.Client(cluster) as client:  # the API also takes a caller's Client
+            one = run_api_sweep(
+                scenario,
+                {"channels.voice.aht": "200s", "groups.phones.agents": 9},
+                replications=REPLICATIONS,
+                seed=SEED,
+                executor="dask",
+                scheduler=client,
+            )
+            assert client.status == "running"
     assert result.exit_code == 0, result.output
     assert (tmp_path / "results.csv").read_bytes() == (reference / "results.csv").read_bytes()
+    last = (reference / "results.csv").read_text().splitlines()[-2].split(",")
+    assert last[:4] == ["5", "200s", "9", "voice"]
+    assert float(last[7]) == pytest.approx(one["service_level"][0], rel=1e-5)
 
 
 def test_dask_missing_says_how_to_install(scenario, monkeypatch):
