@@ -491,10 +491,24 @@ def _sweep_progress():
     metavar="ADDRESS",
     help="An existing Dask scheduler, e.g. tcp://host:8786 (implies --executor dask).",
 )
+@click.option(
+    "--staff", is_flag=True, help="Plan each point (Erlang) and simulate the planned agents."
+)
 @click.option("--plot", is_flag=True, help="Draw service-level trade-off curves to DIR/sweep.png.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 def sweep_command(
-    scenario, sets, grid_file, replications, seed, jobs, out_dir, executor, scheduler, plot, as_json
+    scenario,
+    sets,
+    grid_file,
+    replications,
+    seed,
+    jobs,
+    out_dir,
+    executor,
+    scheduler,
+    staff,
+    plot,
+    as_json,
 ) -> None:
     """Simulate every point of a grid of scenario variants, on all cores or Dask.
 
@@ -525,7 +539,8 @@ def sweep_command(
         axes += list(sets)
         if not axes:
             raise SweepError("nothing to sweep: give --set KEY=VALUES or --grid FILE")
-        plan = plan_sweep(scenario, axes, replications=replications, seed=seed)
+        mode = "staff" if staff else "simulate"
+        plan = plan_sweep(scenario, axes, replications=replications, seed=seed, mode=mode)
         table, counts = run_sweep(
             plan,
             jobs=jobs,
@@ -567,7 +582,8 @@ def sweep_command(
     else:
         click.echo(summary_text(table, [a.key for a in plan.axes]))
         done = (
-            f"{counts['points']} points ({counts['computed']} computed, "
+            f"{counts['points']} point{'s' if counts['points'] != 1 else ''} "
+            f"({counts['computed']} computed, "
             f"{counts['skipped']} already done)"
         )
         click.echo(f"{done}; wrote {out_dir}/results.csv" + (", sweep.png" if plot else ""))

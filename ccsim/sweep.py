@@ -35,6 +35,11 @@ occupancy`` (as in ``ccsim simulate``), ``agent_hours`` and ``seed``.
 Σ over those groups and all intervals of agents × interval length in hours
 (a multi-skill group counts fully for each of its channels; NaN when a group
 has ``agents = "auto"`` and the point is not planned).
+
+With ``staff=True`` (``--staff``) each point is first planned by
+``ccsim.staffing.plan_staffing(point, verify=False)`` (Erlang C/A, every group
+planned) and the plan's agents are simulated; ``agent_hours`` is then the
+plan's — the cost of meeting the targets at that point.
 """
 
 from __future__ import annotations
@@ -518,12 +523,21 @@ def plan_sweep(
         point = Point(index, overrides, key, point_id(key), point_seed(seed, key))
         points.append(point)
         try:
-            base.with_overrides(overrides)
+            variant = base.with_overrides(overrides)
         except ScenarioError as exc:
             for problem in exc.problems:
                 message = _strip_where(problem, scenario)
                 origin = _origin_of(message, axes, overrides)
                 problems.setdefault((origin, message), []).append(point)
+            continue
+        if mode == "simulate":
+            for name, group in variant.groups.items():
+                if group.auto:
+                    message = (
+                        f'groups.{name}.agents: "auto" needs a staffing plan: '
+                        "add --staff (staff=True) to plan each point"
+                    )
+                    problems.setdefault(("", message), []).append(point)
     if problems:
         raise SweepError("\n".join(_problem_lines(problems)))
     if len({p.id for p in points}) != len(points):
@@ -608,7 +622,7 @@ def compute_point(bundle: Mapping[str, Any], digest: str, task: Mapping[str, Any
         from ccsim.staffing import plan_staffing
 
         plan = plan_staffing(scenario, verify=False)
-        agents = {name: np.asarray(a) for name, a in plan.agents.items()}
+        agents = {name: np.asarray(a) for name, a in plan.agents.items()}  # planned groups
     result = simulate(scenario, replications=task["replications"], seed=task["seed"], agents=agents)
     hours = _agent_hours(scenario, agents)
     rows = []
@@ -942,6 +956,7 @@ def sweep(
     scheduler: Any = None,
     out: str | os.PathLike | None = None,
     progress: Callable[[int, int], None] | None = None,
+    staff: bool = False,
 ) -> Table:
     """Simulate every point of a grid of scenario variants; one row per point × channel.
 
@@ -959,6 +974,8 @@ def sweep(
         ``"tcp://host:8786"``, a ``distributed`` cluster, or a ``Client``).
     out : a directory for the resumable store (None: keep nothing on disk).
     progress : ``progress(done, total)`` after each point.
+    staff : plan each point first (``ccsim.staffing.plan_staffing(point, verify=False)``)
+        and simulate the planned agents; ``agent_hours`` is then the plan's.
 
     Returns
     -------
@@ -967,7 +984,8 @@ def sweep(
     Note: ``import ccsim`` makes ``ccsim.sweep`` this function; the module is
     ``sys.modules["ccsim.sweep"]`` (``from ccsim.sweep import plan_sweep`` works).
     """
-    plan = plan_sweep(scenario, grid, replications=replications, seed=seed)
+    mode = "staff" if staff else "simulate"
+    plan = plan_sweep(scenario, grid, replications=replications, seed=seed, mode=mode)
     table, _ = run_sweep(
         plan, jobs=jobs, executor=executor, scheduler=scheduler, out=out, progress=progress
     )

@@ -463,3 +463,29 @@ def test_plot_writes_the_trade_off_curves(scenario, reference, tmp_path):
     assert result.exit_code == 0, result.output
     assert (out / "sweep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "wrote" in result.output and "sweep.png" in result.output
+
+
+def test_staff_plans_each_point(scenario, tmp_path):
+    result = CliRunner().invoke(
+        cli,
+        ["sweep", str(scenario), "--set", "channels.voice.aht=160s,200s", "--staff",
+         "--replications", "4", "--jobs", "1", "--out", str(tmp_path), "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)["results"]
+    voice = [r for r in rows if r["channel"] == "voice"]
+    # the plan, not the file's 8 + 2 agents: a longer AHT costs more agent-hours
+    assert voice[0]["agent_hours"] < voice[1]["agent_hours"]
+    assert voice[0]["agent_hours"] != 20
+    assert json.loads((tmp_path / "sweep.json").read_text())["mode"] == "staff"
+
+
+def test_auto_groups_need_staff(scenario, tmp_path):
+    auto = tmp_path / "auto.toml"
+    auto.write_text(SCENARIO.replace("agents = 2", 'agents = "auto"'), encoding="utf-8")
+    result = CliRunner().invoke(
+        cli, ["sweep", str(auto), "--set", "channels.voice.aht=160s", "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2
+    assert 'groups.digital.agents: "auto" needs a staffing plan: add --staff' in result.output
+    assert not (tmp_path / "o").exists()
