@@ -654,7 +654,8 @@ def required_agents(
     int or ndarray of int64
         For each element of the broadcast inputs, the fewest agents N such that
         every target holds at N (and at least one fails at N − 1). 0 when the
-        traffic is 0.
+        traffic is 0; at least 1 otherwise (zero agents answer nobody, even
+        where a ceiling such as ``max_occupancy=1`` would formally hold).
 
     Notes
     -----
@@ -721,6 +722,7 @@ def _min_agents_occupancy(a, occ):
         down = n - 1
         n = np.where((down >= 1) & (_occupancy(a, down) <= safe), down, n)
         n = np.where(_occupancy(a, n) > safe, n + 1, n)
+    n = np.where(safe >= 1.0, 1.0, n)  # a 100% ceiling holds for any N ≥ 1 (occupancy ≤ 1)
     return np.where(has, n, 0.0)
 
 
@@ -773,10 +775,10 @@ def _required_a(a, h, t, sl, w, occ, pat, ab):
                 and (math.isnan(tab) or p_ab <= tab)
             )
 
-        lo, hi = -1, max(1, math.ceil(aa))
+        lo, hi = 0, max(1, math.ceil(aa))  # traffic > 0 always needs an agent
         while not meets(hi):
             lo, hi = hi, 2 * hi
-        while hi - lo > 1:  # lo fails (or is −1), hi meets
+        while hi - lo > 1:  # lo fails (or is 0), hi meets
             mid = (lo + hi) // 2
             if meets(mid):
                 hi = mid

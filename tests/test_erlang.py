@@ -156,6 +156,9 @@ def test_limit_values():
     assert e.service_level(0.0, 0, 180, 20) == 1.0
     assert e.asa(0.0, 3, 180) == 0.0
     assert e.required_agents(0.0, 180, target_time=20, service_level=0.9) == 0
+    assert e.required_agents(1.0, 180, max_occupancy=1.0) == 1
+    assert e.required_agents(4.0, 180, max_occupancy=1.0) == 1
+    assert e.required_agents(0.2, 180, max_occupancy=1.0, patience=60) == 1
     assert e.erlang_a(0.0, 180, 60, 3, 20) == (0.0, 0.0, 1.0, 0.0, 0.0)
     assert e.erlang_a(0.1, 180, 60, 0, 20).p_abandon == 1.0
 
@@ -281,6 +284,8 @@ def test_erlang_a_tends_to_erlang_c(a, extra, aht, t):
 
 
 def _meets_c(a, n, aht, *, t=0.0, sl=None, w=None, occ=None):
+    if n == 0:  # with traffic, zero agents never count as meeting a target (see required_agents)
+        return a == 0
     return (
         (sl is None or e.service_level(a, n, aht, t) >= sl)
         and (w is None or e.asa(a, n, aht) <= w)
@@ -289,6 +294,8 @@ def _meets_c(a, n, aht, *, t=0.0, sl=None, w=None, occ=None):
 
 
 def _meets_a(a, n, aht, patience, *, t=0.0, sl=None, w=None, occ=None, ab=None):
+    if n == 0:
+        return a == 0
     r = e.erlang_a(a / aht, aht, patience, n, t)
     return (
         (sl is None or r.service_level >= sl)
