@@ -643,7 +643,7 @@ def simulate_command(
         length=replications,
         label="replications",
         show_pos=True,
-        file=click.get_text_stream("stderr"),
+        file=sys.stderr,
         hidden=not show,
     ) as bar:
         try:

@@ -1,0 +1,106 @@
+"""``ccsim simulate`` through click's CliRunner: files, columns, JSON keys, exit codes."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from ccsim.cli import cli
+from ccsim.sim.metrics import INTERVAL_COLUMNS
+
+TEXTBOOK = str(Path(__file__).resolve().parent.parent / "scenarios" / "textbook.toml")
+
+CONTACT_COLUMNS = [
+    "replication",
+    "channel",
+    "interval",
+    "arrival",
+    "answer_time",
+    "abandon_time",
+    "wait",
+    "handle_time",
+    "group",
+    "outcome",
+]
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, ["simulate", *args])
+
+
+def test_simulate_writes_the_files_with_exact_columns(tmp_path):
+    out = tmp_path / "out"
+    result = run(TEXTBOOK, "--replications", "3", "--seed", "7", "--out", str(out), "--contacts")
+    assert result.exit_code == 0, result.output
+    assert "voice" in result.output and "80% in 20s" in result.output
+    with open(out / "intervals.csv", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == list(INTERVAL_COLUMNS)
+    assert len(rows) == 1 + 16  # one channel × 16 intervals
+    with open(out / "contacts.csv", newline="") as handle:
+        assert next(csv.reader(handle)) == CONTACT_COLUMNS
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["seed"] == 7 and summary["replications"] == 3
+    assert not (out / "simulation.png").exists()
+
+
+def test_simulate_plot(tmp_path):
+    result = run(TEXTBOOK, "--replications", "2", "--out", str(tmp_path), "--plot")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "simulation.png").stat().st_size > 10_000
+
+
+def test_simulate_json_keys():
+    result = run(TEXTBOOK, "--replications", "2", "--json", "--warmup", "1h")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert {"ccsim_version", "scenario", "seed", "replications", "warmup", "channels"} <= set(
+        summary
+    )
+    assert summary["seed"] == 1  # the scenario's seed
+    assert summary["warmup"] == 3600
+    voice = summary["channels"]["voice"]
+    for key in INTERVAL_COLUMNS[3:]:
+        assert key in voice
+    assert {"service_level_excl_short_abandons", "service_level_answered"} <= set(voice)
+
+
+def test_simulate_same_seed_same_file(tmp_path):
+    for name in ("a", "b"):
+        assert run(TEXTBOOK, "--replications", "2", "--out", str(tmp_path / name)).exit_code == 0
+    assert (tmp_path / "a" / "intervals.csv").read_bytes() == (
+        tmp_path / "b" / "intervals.csv"
+    ).read_bytes()
+
+
+def test_bad_scenario_exits_2_without_traceback(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "bad"\ninterval = "30min"\n[channels.voice]\nvolum = 3\n')
+    result = run(str(bad))
+    assert result.exit_code == 2
+    assert "Error:" in result.output and "Traceback" not in result.output
+    assert "volum" in result.output
+
+
+def test_missing_file_and_bad_options_exit_2(tmp_path):
+    assert run(str(tmp_path / "nope.toml")).exit_code == 2
+    assert run(TEXTBOOK, "--warmup", "soon").exit_code == 2
+    assert run(TEXTBOOK, "--warmup", "100h").exit_code == 2
+    assert run(TEXTBOOK, "--plot").exit_code == 2  # --plot needs --out
+    assert run(TEXTBOOK, "--replications", "0").exit_code == 2
+
+
+def test_auto_group_without_plan_exits_2(tmp_path):
+    scenario = tmp_path / "auto.toml"
+    scenario.write_text(
+        'name = "auto"\ninterval = "30min"\nstart = "08:00"\n'
+        '[channels.voice]\nvolume = [10, 10]\naht = "3min"\n'
+        'service_level = 0.8\nwithin = "20s"\n'
+        '[groups.phones]\nskills = ["voice"]\nagents = "auto"\n'
+    )
+    result = run(str(scenario))
+    assert result.exit_code == 2
+    assert "auto" in result.output
