@@ -510,6 +510,12 @@ def plan_sweep(
     if mode not in ("simulate", "staff"):
         raise SweepError(f"mode must be 'simulate' or 'staff', got {mode!r}")
     axes = tuple(grid_axes(grid))
+    for axis in axes:
+        if axis.key == "seed":
+            raise SweepError(
+                f"{axis.origin}: a sweep does not use the scenario's seed; "
+                "give the base seed with --seed (each point derives its own)"
+            )
     count = math.prod(len(axis.values) for axis in axes)
     if count > MAX_POINTS:
         raise SweepError(f"the grid has {count} points, more than {MAX_POINTS}")

@@ -489,3 +489,28 @@ def test_auto_groups_need_staff(scenario, tmp_path):
     assert result.exit_code == 2
     assert 'groups.digital.agents: "auto" needs a staffing plan: add --staff' in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_grid_file_and_set_together(scenario, tmp_path):
+    grid = tmp_path / "grid.toml"
+    grid.write_text('[grid]\n"channels.voice.aht" = ["160s", "200s"]\n', encoding="utf-8")
+    result = CliRunner().invoke(
+        cli,
+        ["sweep", str(scenario), "--grid", str(grid), "--set", "groups.phones.agents=8",
+         "--replications", "2", "--jobs", "1", "--out", str(tmp_path / "o")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    header = (tmp_path / "o" / "results.csv").read_text().splitlines()[0]
+    assert header.startswith("point,channels.voice.aht,groups.phones.agents,channel,")
+    assert "2 points (2 computed, 0 already done)" in result.output
+
+
+def test_sweeping_the_scenario_seed_is_refused(scenario):
+    with pytest.raises(SweepError, match="give the base seed with --seed"):
+        plan_sweep(scenario, ["seed=1,2"])
+
+
+def test_nothing_to_sweep(scenario, tmp_path):
+    result = CliRunner().invoke(cli, ["sweep", str(scenario), "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "nothing to sweep: give --set KEY=VALUES or --grid FILE" in result.output
