@@ -106,7 +106,7 @@ class ContactCenter:
         # list of floats costs 32); handle is copied because slowdown stretches it ------------
         arrival, deadline = arr.time_buffer, arr.deadline_buffer
         handle = array.array("d", arr.handle_buffer)
-        chan = to_buffer(arr.channel, "b")
+        chan = to_buffer(arr.channel, "h")
         answer = array.array("d", [math.nan]) * n
         served_by = array.array("h", [-1]) * n
 
