@@ -9,6 +9,8 @@ Each run writes into a fresh temporary directory (nothing to resume); the two
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import sys
 import tempfile
 import time
@@ -20,14 +22,20 @@ SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "textbook.toml"
 GRID = ["groups.phones.agents=12..21", "channels.voice.aht=170s,180s,190s,200s"]
 
 
-def timed(jobs: int, replications: int) -> tuple[float, bytes]:
-    """Wall time (seconds, planning included) and results.csv of one fresh sweep."""
+def _cpu() -> float:
+    """CPU seconds used so far by this process and its finished children."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def timed(jobs: int, replications: int) -> tuple[float, float, bytes]:
+    """Wall and CPU time (seconds, planning included) and results.csv of one fresh sweep."""
     with tempfile.TemporaryDirectory(prefix="bench-sweep-") as tmp:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu()
         plan = plan_sweep(SCENARIO, GRID, replications=replications, seed=7)
         run_sweep(plan, jobs=jobs, out=tmp)
         elapsed = time.perf_counter() - started
-        return elapsed, (Path(tmp) / "results.csv").read_bytes()
+        return elapsed, _cpu() - cpu, (Path(tmp) / "results.csv").read_bytes()
 
 
 def main() -> int:
@@ -37,10 +45,13 @@ def main() -> int:
     args = parser.parse_args()
     points = len(plan_sweep(SCENARIO, GRID, replications=1).points)
     print(f"{points} points × {args.replications} replications of {SCENARIO.name}")
-    serial, serial_csv = timed(1, args.replications)
-    print(f"jobs=1: {serial:6.2f} s  ({serial / points * 1000:.0f} ms a point)")
-    parallel, parallel_csv = timed(args.jobs, args.replications)
-    print(f"jobs={args.jobs}: {parallel:6.2f} s")
+    print(f"load average before: {os.getloadavg()[0]:.2f} (other work on the machine slows jobs=N)")
+    serial, serial_cpu, serial_csv = timed(1, args.replications)
+    print(
+        f"jobs=1: {serial:6.2f} s wall, {serial_cpu:6.2f} s CPU ({serial / points:.3f} s a point)"
+    )
+    parallel, parallel_cpu, parallel_csv = timed(args.jobs, args.replications)
+    print(f"jobs={args.jobs}: {parallel:6.2f} s wall, {parallel_cpu:6.2f} s CPU")
     print(f"speed-up: {serial / parallel:.2f}× on {args.jobs} jobs ({default_jobs()} cores)")
     if serial_csv != parallel_csv:
         print("ERROR: results.csv differs between jobs=1 and jobs=N", file=sys.stderr)
