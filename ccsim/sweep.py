@@ -21,6 +21,8 @@ The store (``out=DIR``)::
     DIR/points.log          one appended line per computed point: time, id, point, seconds.
     DIR/results.csv         rebuilt from the point files in grid order when all are done,
                             so it is byte-identical however the run went.
+    DIR/.lock               held (POSIX lock) while a sweep runs: a second concurrent
+                            run into the same directory is refused.
 
 A rerun with the same arguments computes only the points without a file; an
 interrupted sweep (Ctrl-C, SIGKILL, a lost worker) loses at most the points
@@ -661,9 +663,48 @@ class SweepStore:
         self.manifest_path = self.dir / "sweep.json"
         self.log_path = self.dir / "points.log"
         self.results_path = self.dir / "results.csv"
+        self._lock: Any = None
 
     def open(self, manifest: Mapping[str, Any]) -> None:
-        """Write the manifest, or check that the one there describes the same sweep."""
+        """Lock the directory, then write the manifest or check that the one there
+        describes the same sweep. Raises :class:`SweepError` when another process is
+        running a sweep into it or it holds another sweep."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._acquire()
+        try:
+            self._check_or_write(manifest)
+        except BaseException:
+            self.close()
+            raise
+        self.points_dir.mkdir(parents=True, exist_ok=True)
+        for stale in self.points_dir.glob(".*.tmp"):  # a write cut short by a kill
+            stale.unlink(missing_ok=True)
+
+    def _acquire(self) -> None:
+        # A POSIX record lock: released when this process ends however it ends, and
+        # not inherited by forked workers (so a killed sweep never leaves it held).
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX: no lock
+            return
+        handle = open(self.dir / ".lock", "a+", encoding="utf-8")
+        try:
+            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            raise SweepError(
+                f"another ccsim sweep is running into {self.dir}; wait for it to finish "
+                "(or stop it), then rerun to resume"
+            ) from None
+        self._lock = handle
+
+    def close(self) -> None:
+        """Release the directory lock."""
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+    def _check_or_write(self, manifest: Mapping[str, Any]) -> None:
         if self.manifest_path.exists():
             try:
                 there = json.loads(self.manifest_path.read_text(encoding="utf-8"))
@@ -686,7 +727,6 @@ class SweepStore:
                     "ccsim can resume; choose another --out directory"
                 )
             write_json(self.manifest_path, manifest)
-        self.points_dir.mkdir(parents=True, exist_ok=True)
 
     def finished(self, points: Sequence[Point]) -> dict[str, dict]:
         """Records of the points already on disk (unreadable or foreign files are ignored)."""
@@ -943,11 +983,14 @@ def run_sweep(
             _run_inline(plan, todo, on_done)
         else:
             _run_processes(plan, todo, on_done, jobs)
+        table = results_table(plan, records)
+        if store is not None:
+            table.write_csv(store.results_path)
     except KeyboardInterrupt:
         raise SweepInterrupted(len(records), total, store.dir if store else None) from None
-    table = results_table(plan, records)
-    if store is not None:
-        table.write_csv(store.results_path)
+    finally:
+        if store is not None:
+            store.close()
     return table, {"points": total, "computed": len(records) - skipped, "skipped": skipped}
 
 

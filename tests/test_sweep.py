@@ -514,3 +514,21 @@ def test_nothing_to_sweep(scenario, tmp_path):
     result = CliRunner().invoke(cli, ["sweep", str(scenario), "--out", str(tmp_path)])
     assert result.exit_code == 2
     assert "nothing to sweep: give --set KEY=VALUES or --grid FILE" in result.output
+
+
+def test_a_second_concurrent_sweep_into_the_same_dir_is_refused(scenario, tmp_path):
+    plan = plan_sweep(scenario, SETS, replications=REPLICATIONS, seed=SEED)
+    store = SweepStore(tmp_path)
+    store.open(plan.manifest())  # this process is "running" the sweep
+    try:
+        process = subprocess.run(
+            [*_ccsim_command(), *_cli_args(scenario, tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        store.close()
+    assert process.returncode == 2
+    assert f"another ccsim sweep is running into {tmp_path}" in process.stderr
+    assert not (tmp_path / "points.log").exists()
