@@ -10,17 +10,20 @@ The search, in the spirit of Feldman, Mandelbaum, Massey & Whitt (2008):
    interval's volume is scaled by that ratio and sized again by Erlang — the
    simulated "modified offered load". Stops when the plan no longer changes.
 1. **Fix**: simulate the plan; every open channel × interval that misses a
-   target adds agents to the channel's home group in that interval — 1 the
-   first time, doubling while the same interval keeps missing (a steep peak
-   with long handle times may need several more agents right after it).
+   target adds agents to the channel's home group in that interval: as many
+   as Erlang C says are lacking at the traffic that reproduces the simulated
+   service level (at least one), or — where that cannot be estimated
+   (deferred channels, other targets) — 1, doubling while it keeps missing.
 2. **Trim**: take one agent out of every interval with slack at once,
    simulate, and put it back where that interval now misses, or where the
    next interval — not trimmed itself — misses (work outlasts its interval,
    so a removal can hurt the following one); an interval whose removal was
    put back is not tried again. Repeat until no
    removal holds.
-3. **Confirm**: the final plan is simulated once more; a miss there sends the
-   search back to step 1.
+3. **Confirm**: the plan with the removals that held is simulated; a miss
+   there sends the search back to step 1.
+
+The result is the leanest of the simulated plans that missed fewest targets.
 
 Every run uses the same seed, so arrivals, handle times and patience are the
 same in each iteration (common random numbers): a change in the plan is judged
@@ -38,9 +41,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ccsim import erlang
 from ccsim.staffing import StaffingPlan, channel_requirement, home_groups, is_deferred
 
-__all__ = ["interval_misses", "verify_plan"]
+__all__ = ["effective_traffic", "erlang_gaps", "interval_misses", "load_ratio", "verify_plan"]
 
 
 def interval_misses(scenario, intervals) -> dict[str, np.ndarray]:
@@ -100,6 +104,56 @@ def _group_misses(scenario, misses: dict[str, np.ndarray]) -> dict[str, np.ndarr
     }
 
 
+def effective_traffic(level, slots, aht, target_time: float) -> np.ndarray:
+    """The Erlang C traffic (Erlangs) at which ``slots`` servers give service level ``level``.
+
+    Bisection on the traffic, element-wise: the Erlang model fitted to what the
+    simulation saw, used to estimate how many agents an interval lacks or can spare.
+    """
+    level = np.asarray(level, dtype=float)
+    slots = np.asarray(slots, dtype=np.int64)
+    lo = np.zeros(level.shape)
+    hi = slots.astype(float)
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        above = erlang.service_level(mid, slots, aht, target_time) > level
+        lo = np.where(above, mid, lo)
+        hi = np.where(above, hi, mid)
+    return 0.5 * (lo + hi)
+
+
+def erlang_gaps(plan: StaffingPlan, intervals, homes) -> dict[str, np.ndarray]:
+    """Channel → estimated agents lacking (> 0) or to spare (< 0) per interval; NaN: unknown.
+
+    For live channels with a service-level target: the Erlang C traffic that
+    reproduces the simulated service level (lower 95% limit) at the channel's
+    current agents, then the agents Erlang C needs at that traffic.
+    """
+    sc = plan.scenario
+    shares = plan.channel_agents()
+    gaps = {}
+    for name, ch in sc.channels.items():
+        gap = np.full(sc.n_intervals, np.nan)
+        gaps[name] = gap
+        if homes[name] is None or ch.service_level is None or is_deferred(ch, sc.interval):
+            continue
+        rows = intervals["channel"] == name
+        level = intervals["service_level_lo"][rows]
+        level = np.where(np.isnan(level), intervals["service_level"][rows], level)
+        k = ch.concurrency
+        aht = ch.aht * (1.0 + ch.concurrency_slowdown * (k - 1))
+        slots = shares[name] * k
+        ok = (slots > 0) & (ch.volume > 0) & np.isfinite(level)
+        if not ok.any():
+            continue
+        traffic = effective_traffic(level[ok], slots[ok], aht[ok], ch.target_time)
+        need = erlang.required_agents(
+            traffic, aht[ok], target_time=ch.target_time, service_level=ch.service_level
+        )
+        gap[ok] = np.ceil(np.asarray(need) / k) - shares[name][ok]
+    return gaps
+
+
 def verify_plan(
     plan: StaffingPlan,
     *,
@@ -113,13 +167,15 @@ def verify_plan(
 
     scenario = plan.scenario
     homes = home_groups(scenario, plan.planned)
-    auto = list(plan.planned)
+    groups = list(plan.planned)
     n = scenario.n_intervals
-    cap = {g: 4 * plan.analytic_agents[g] + 20 for g in auto}
-    step = {g: np.ones(n, dtype=np.int64) for g in auto}
-    frozen = {g: np.zeros(n, dtype=bool) for g in auto}  # removals that did not hold
+    cap = {g: 4 * plan.analytic_agents[g] + 20 for g in groups}
+    doubling = {g: np.ones(n, dtype=np.int64) for g in groups}  # where Erlang cannot estimate
+    trim_cap = {g: np.full(n, 1 << 30, dtype=np.int64) for g in groups}
+    frozen = {g: np.zeros(n, dtype=bool) for g in groups}  # a removal of one did not hold
     say = progress or (lambda line: None)
     runs = 0
+    best: dict = {}
 
     def run() -> tuple[object, dict[str, np.ndarray]]:
         nonlocal runs
@@ -128,6 +184,10 @@ def verify_plan(
         misses = interval_misses(scenario, result.intervals)
         total = sum(int(m.sum()) for m in misses.values())
         say(f"run {runs}: {plan.agent_hours():.1f} agent-hours, {total} interval misses")
+        key = (total, plan.agent_hours())
+        if not best or key < best["key"]:
+            best.update(key=key, agents={g: a.copy() for g, a in plan.agents.items()})
+            best.update(result=result, misses=misses)
         return result, misses
 
     result, misses = run()
@@ -137,12 +197,12 @@ def verify_plan(
         for c, ch in scenario.channels.items()
         if homes[c] and not is_deferred(ch, scenario.interval)
     ]
-    for _ in range(3):
+    for _ in range(2):
         if not live or runs >= max_iterations:
             break
         ratio = load_ratio(scenario, result.contacts)
-        previous = {g: plan.agents[g].copy() for g in auto}
-        for g in auto:
+        previous = {g: plan.agents[g].copy() for g in groups}
+        for g in groups:
             plan.agents[g][:] = 0
         for name, channel in scenario.channels.items():
             home = homes[name]
@@ -154,66 +214,79 @@ def verify_plan(
             else:
                 need = plan.requirement[name]
             plan.agents[home] += need
-        if all(np.array_equal(previous[g], plan.agents[g]) for g in auto):
+        if all(np.array_equal(previous[g], plan.agents[g]) for g in groups):
             break
         result, misses = run()
-    simulated = True  # whether `result` is the simulation of the current plan
     while runs < max_iterations:
+        gaps = erlang_gaps(plan, result.intervals, homes)
         # 1. Fix every miss in the home group of the missing channel.
-        fixable = False
-        group_miss = _group_misses(scenario, misses)
-        for g in auto:
-            step[g][~group_miss[g]] = 1
+        add = {g: np.zeros(n, dtype=np.int64) for g in groups}
         for channel, miss in misses.items():
-            group = homes[channel]
-            if group is None or not miss.any():
+            g = homes[channel]
+            if g is None or not miss.any():
                 continue
-            room = miss & (plan.agents[group] < cap[group])
+            gap = gaps[channel]
+            estimate = np.where(np.isfinite(gap), np.maximum(np.nan_to_num(gap), 1), doubling[g])
+            add[g] += np.where(miss, estimate, 0).astype(np.int64)
+        fixable = False
+        for g in groups:
+            room = (add[g] > 0) & (plan.agents[g] < cap[g])
+            doubling[g] = np.where(room, doubling[g] * 2, 1)
             if room.any():
                 fixable = True
-                plan.agents[group][room] += step[group][room]
-                step[group][room] *= 2
+                plan.agents[g][room] = np.minimum(plan.agents[g] + add[g], cap[g])[room]
         if fixable:
             result, misses = run()
             continue
-        # 2. Trim: one agent out of every interval with slack at once.
+        # 2. Trim: take agents out of every interval with slack at once (half the Erlang
+        #    estimate of the slack, at least one; one after a removal that did not hold).
         group_miss = _group_misses(scenario, misses)
-        trial = {}
-        for g in auto:
+        removal = {}
+        for g in groups:
             slack = (plan.agents[g] > 0) & ~frozen[g] & ~group_miss[g]
-            if slack.any():
-                trial[g] = slack
-                plan.agents[g][slack] -= 1
-        if not trial or runs >= max_iterations:
-            for g, tried in trial.items():
-                plan.agents[g][tried] += 1
+            if not slack.any():
+                continue
+            spare = np.full(n, 1 << 30, dtype=np.int64)
+            for channel, home in homes.items():
+                if home == g:
+                    gap = gaps[channel]
+                    ok = np.isfinite(gap) & (gap < 0)
+                    half = np.where(ok, np.floor(-np.nan_to_num(gap) / 2), 1).astype(np.int64)
+                    spare = np.minimum(spare, np.maximum(half, 1))
+            amount = np.where(slack, np.minimum(np.minimum(spare, trim_cap[g]), plan.agents[g]), 0)
+            removal[g] = amount
+            plan.agents[g] -= amount
+        if not removal or runs >= max_iterations:
+            for g, amount in removal.items():
+                plan.agents[g] += amount
             break
         trial_result, trial_misses = run()
         after = _group_misses(scenario, trial_misses)
         kept_all = True
-        for g, tried in trial.items():
+        for g, amount in removal.items():
+            tried = amount > 0
             # Blame a miss on the removal in its own interval, else on the one just before
             # (work outlasts its interval); the others held.
             next_missed_untried = np.concatenate([after[g][1:] & ~tried[1:], [False]])
             put_back = tried & (after[g] | next_missed_untried)
-            plan.agents[g][put_back] += 1
-            frozen[g][put_back] = True
+            plan.agents[g][put_back] += amount[put_back]
+            frozen[g] |= put_back & (amount == 1)
+            trim_cap[g][put_back] = 1
             kept_all &= not put_back.any()
         if kept_all:
             result, misses = trial_result, trial_misses
             continue
-        simulated = False
+        # 3. Confirm the plan with the removals that held (the loop fixes what it shows).
         if runs >= max_iterations:
             break
-        # 3. Confirm the plan with the removals that held.
         result, misses = run()
-        simulated = True
-    if not simulated:
-        result, misses = run()
-    plan.simulation = result
+    # The leanest plan that met the most targets among those simulated.
+    for g in groups:
+        plan.agents[g][:] = best["agents"][g]
+    plan.simulation = best["result"]
     plan.verified = True
     plan.iterations = runs
     plan.unmet = [
-        (channel, int(i)) for channel, miss in misses.items() for i in np.flatnonzero(miss)
+        (channel, int(i)) for channel, miss in best["misses"].items() for i in np.flatnonzero(miss)
     ]
     return plan
