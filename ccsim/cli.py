@@ -420,16 +420,20 @@ def _sweep_progress():
         return f"{seconds // 60}:{seconds % 60:02d} elapsed"
 
     def progress(done: int, total: int) -> None:
-        if state["bar"] is None:
+        if state["bar"] is None and done >= total:
+            return  # nothing left to run
+        if state["bar"] is None:  # first call: points already done count apart (true ETA)
+            label = f"points ({done} of {total} already done)" if done else "points"
             state["bar"] = click.progressbar(
-                length=total,
-                label="points",
+                length=max(total - done, 1),
+                label=label,
                 show_pos=True,
                 show_eta=True,
                 item_show_func=elapsed,
                 file=click.get_text_stream("stderr"),
             )
             state["bar"].__enter__()
+            state["done"] = done
         state["bar"].update(done - state["done"], current_item=done)
         state["done"] = done
         if done >= total:
