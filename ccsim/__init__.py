@@ -7,7 +7,19 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0"
 
+from ccsim.scenario import Scenario, ScenarioError, load_scenario  # noqa: E402
 from ccsim.sim import SimulationResult, simulate  # noqa: E402  (needs __version__ above)
+from ccsim.staffing import StaffingPlan, plan_staffing  # noqa: E402
 from ccsim.sweep import sweep  # noqa: E402
 
-__all__ = ["__version__", "simulate", "SimulationResult", "sweep"]
+__all__ = [
+    "__version__",
+    "Scenario",
+    "ScenarioError",
+    "load_scenario",
+    "simulate",
+    "SimulationResult",
+    "plan_staffing",
+    "StaffingPlan",
+    "sweep",
+]
