@@ -14,11 +14,12 @@ The search, in the spirit of Feldman, Mandelbaum, Massey & Whitt (2008):
    as Erlang C says are lacking at the traffic that reproduces the simulated
    service level (at least one), or — where that cannot be estimated
    (deferred channels, other targets) — 1, doubling while it keeps missing.
-2. **Trim**: take one agent out of every interval with slack at once,
-   simulate, and put it back where that interval now misses, or where the
-   next interval — not trimmed itself — misses (work outlasts its interval,
-   so a removal can hurt the following one); an interval whose removal was
-   put back is not tried again. Repeat until no
+2. **Trim**: take agents out of every interval with slack at once (half the
+   Erlang estimate of the slack, at least one), simulate, and put them back
+   where a miss follows: a live channel's miss blames the removal in its own
+   interval, or else the one before (work outlasts its interval); a deferred
+   channel's miss blames every removal within its target window before it.
+   An interval whose removal of a single agent was put back is not tried again. Repeat until no
    removal holds.
 3. **Confirm**: the plan with the removals that held is simulated; a miss
    there sends the search back to step 1.
@@ -154,6 +155,30 @@ def erlang_gaps(plan: StaffingPlan, intervals, homes) -> dict[str, np.ndarray]:
     return gaps
 
 
+def _blamed(scenario, group: str, tried: np.ndarray, misses: dict[str, np.ndarray]) -> np.ndarray:
+    """Intervals whose removal in ``group`` is blamed for the ``misses`` that followed it.
+
+    A live channel's miss is blamed on the removal in its own interval, else on
+    the one just before (work outlasts its interval); a deferred channel's miss
+    on every removal within its target window before it (its backlog carries
+    them forward).
+    """
+    blamed = np.zeros(len(tried), dtype=bool)
+    for name in scenario.groups[group].skills:
+        channel = scenario.channels[name]
+        if is_deferred(channel, scenario.interval):
+            reach = int(np.ceil(channel.target_time / scenario.interval))
+        else:
+            reach = 1
+        for j in np.flatnonzero(misses[name]):
+            if tried[j] and reach == 1:
+                blamed[j] = True
+            else:
+                lo = max(0, j - reach)
+                blamed[lo : j + 1] |= tried[lo : j + 1]
+    return blamed
+
+
 def verify_plan(
     plan: StaffingPlan,
     *,
@@ -261,20 +286,19 @@ def verify_plan(
                 plan.agents[g] += amount
             break
         trial_result, trial_misses = run()
-        after = _group_misses(scenario, trial_misses)
-        kept_all = True
+        kept_all, kept_none = True, True
         for g, amount in removal.items():
             tried = amount > 0
-            # Blame a miss on the removal in its own interval, else on the one just before
-            # (work outlasts its interval); the others held.
-            next_missed_untried = np.concatenate([after[g][1:] & ~tried[1:], [False]])
-            put_back = tried & (after[g] | next_missed_untried)
+            put_back = tried & _blamed(scenario, g, tried, trial_misses)
             plan.agents[g][put_back] += amount[put_back]
             frozen[g] |= put_back & (amount == 1)
             trim_cap[g][put_back] = 1
             kept_all &= not put_back.any()
+            kept_none &= bool(np.array_equal(put_back, tried))
         if kept_all:
             result, misses = trial_result, trial_misses
+            continue
+        if kept_none:  # back to the plan simulated before the trial: nothing to confirm
             continue
         # 3. Confirm the plan with the removals that held (the loop fixes what it shows).
         if runs >= max_iterations:
