@@ -237,7 +237,7 @@ def test_bundled_key_figures():
     day = load_scenario(SCENARIOS / "omnichannel_day.toml")
     assert day.n_intervals == 24 and day.starts[0] == "2026-11-23 08:00"
     assert day.starts[-1] == "2026-11-23 19:30"
-    assert day.groups["digital"].skills == ("chat", "email", "social")
+    assert day.groups["digital"].skills == ("chat", "social", "email")
     week = load_scenario(SCENARIOS / "forecast_week.toml")
     assert week.n_intervals == 672 and week.starts[0] == "2026-11-23 00:00"
     assert week.starts[-1] == "2026-11-29 23:45"
