@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -268,7 +267,6 @@ def simulate(
         del arrivals, raw
         tallies.append(tally(rec, scenario, staffing, warm))
         records.append(rec)
-        gc.collect()  # the engine's callbacks form reference cycles: free its arrays now
         if progress is not None:
             progress(1)
     intervals, channels = summarize(tallies, scenario)
