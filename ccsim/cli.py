@@ -368,7 +368,7 @@ def validate(scenario: str, as_json: bool) -> None:
 @click.option("--verify", is_flag=True, help="Correct the Erlang plan by simulation.")
 @click.option("--keep-fixed", is_flag=True,
               help="Plan only the agents = \"auto\" groups; keep the others as written.")
-@click.option("--replications", default=20, show_default=True, type=click.IntRange(1),
+@click.option("--replications", default=40, show_default=True, type=click.IntRange(2),
               help="Simulated days per verification run.")
 @click.option("--seed", type=int, default=None, help="Seed (default: the scenario's).")
 @click.option("--out", "out_dir", type=click.Path(path_type=str), default=None,

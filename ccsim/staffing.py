@@ -429,9 +429,9 @@ def plan_staffing(
     *,
     verify: bool = False,
     keep_fixed: bool = False,
-    replications: int = 20,
+    replications: int = 40,
     seed: int | None = None,
-    max_iterations: int = 30,
+    max_iterations: int = 60,
     progress: Callable[[str], None] | None = None,
 ) -> StaffingPlan:
     """Plan agents per group and interval for ``scenario``.

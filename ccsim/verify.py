@@ -15,11 +15,14 @@ The search, in the spirit of Feldman, Mandelbaum, Massey & Whitt (2008):
    service level (at least one), or — where that cannot be estimated
    (deferred channels, other targets) — 1, doubling while it keeps missing.
 2. **Trim**: take agents out of every interval with slack at once (half the
-   Erlang estimate of the slack, at least one), simulate, and put them back
-   where a miss follows: a live channel's miss blames the removal in its own
-   interval, or else the one before (work outlasts its interval); a deferred
-   channel's miss blames every removal within its target window before it.
-   An interval whose removal of a single agent was put back is not tried again. Repeat until no
+   Erlang estimate of the slack, at least one) and simulate. A group whose
+   channels then miss anywhere gets all its removals back, and from then on
+   trims one agent at a time in intervals far enough apart that each miss has
+   one culprit (a rotating phase covers every interval). A live channel's miss
+   blames the removal in its own interval, or else the one before (work
+   outlasts its interval); a deferred channel's miss blames every removal
+   within its target window before it. A blamed lone removal marks its
+   interval tight; a removal sent back without blame twice does too. Repeat until no
    removal holds.
 3. **Confirm**: the plan with the removals that held is simulated; a miss
    there sends the search back to step 1.
@@ -155,6 +158,14 @@ def erlang_gaps(plan: StaffingPlan, intervals, homes) -> dict[str, np.ndarray]:
     return gaps
 
 
+def _reach(scenario, name: str) -> int:
+    """How many intervals back a removal can cause a miss of channel ``name``."""
+    channel = scenario.channels[name]
+    if is_deferred(channel, scenario.interval):
+        return int(np.ceil(channel.target_time / scenario.interval))
+    return 1
+
+
 def _blamed(scenario, group: str, tried: np.ndarray, misses: dict[str, np.ndarray]) -> np.ndarray:
     """Intervals whose removal in ``group`` is blamed for the ``misses`` that followed it.
 
@@ -165,11 +176,7 @@ def _blamed(scenario, group: str, tried: np.ndarray, misses: dict[str, np.ndarra
     """
     blamed = np.zeros(len(tried), dtype=bool)
     for name in scenario.groups[group].skills:
-        channel = scenario.channels[name]
-        if is_deferred(channel, scenario.interval):
-            reach = int(np.ceil(channel.target_time / scenario.interval))
-        else:
-            reach = 1
+        reach = _reach(scenario, name)
         for j in np.flatnonzero(misses[name]):
             if tried[j] and reach == 1:
                 blamed[j] = True
@@ -184,7 +191,7 @@ def verify_plan(
     *,
     replications: int,
     seed: int,
-    max_iterations: int = 30,
+    max_iterations: int = 60,
     progress: Callable[[str], None] | None = None,
 ) -> StaffingPlan:
     """Correct ``plan.agents`` in place by simulation; see the module doc. Returns ``plan``."""
@@ -196,8 +203,11 @@ def verify_plan(
     n = scenario.n_intervals
     cap = {g: 4 * plan.analytic_agents[g] + 20 for g in groups}
     doubling = {g: np.ones(n, dtype=np.int64) for g in groups}  # where Erlang cannot estimate
-    trim_cap = {g: np.full(n, 1 << 30, dtype=np.int64) for g in groups}
-    frozen = {g: np.zeros(n, dtype=bool) for g in groups}  # a removal of one did not hold
+    frozen = {g: np.zeros(n, dtype=bool) for g in groups}  # a lone removal of one did not hold
+    strikes = {g: np.zeros(n, dtype=np.int64) for g in groups}
+    isolated = dict.fromkeys(groups, False)  # trimming one interval per blame window
+    spacing = {g: 1 + max(_reach(scenario, c) for c in scenario.groups[g].skills) for g in groups}
+    phase = dict.fromkeys(groups, -1)
     say = progress or (lambda line: None)
     runs = 0
     best: dict = {}
@@ -264,21 +274,31 @@ def verify_plan(
             result, misses = run()
             continue
         # 2. Trim: take agents out of every interval with slack at once (half the Erlang
-        #    estimate of the slack, at least one; one after a removal that did not hold).
+        #    estimate of the slack, at least one). Once a removal did not hold, the group
+        #    tries one agent at a time in intervals far enough apart that a miss can
+        #    only be blamed on one of them (a rotating phase covers every interval).
         group_miss = _group_misses(scenario, misses)
         removal = {}
         for g in groups:
             slack = (plan.agents[g] > 0) & ~frozen[g] & ~group_miss[g]
             if not slack.any():
                 continue
-            spare = np.full(n, 1 << 30, dtype=np.int64)
-            for channel, home in homes.items():
-                if home == g:
-                    gap = gaps[channel]
-                    ok = np.isfinite(gap) & (gap < 0)
-                    half = np.where(ok, np.floor(-np.nan_to_num(gap) / 2), 1).astype(np.int64)
-                    spare = np.minimum(spare, np.maximum(half, 1))
-            amount = np.where(slack, np.minimum(np.minimum(spare, trim_cap[g]), plan.agents[g]), 0)
+            if isolated[g]:
+                for _ in range(spacing[g]):
+                    phase[g] = (phase[g] + 1) % spacing[g]
+                    pick = slack & (np.arange(n) % spacing[g] == phase[g])
+                    if pick.any():
+                        break
+                amount = pick.astype(np.int64)
+            else:
+                spare = np.full(n, 1 << 30, dtype=np.int64)
+                for channel, home in homes.items():
+                    if home == g:
+                        gap = gaps[channel]
+                        ok = np.isfinite(gap) & (gap < 0)
+                        half = np.where(ok, np.floor(-np.nan_to_num(gap) / 2), 1)
+                        spare = np.minimum(spare, np.maximum(half.astype(np.int64), 1))
+                amount = np.where(slack, np.minimum(spare, plan.agents[g]), 0)
             removal[g] = amount
             plan.agents[g] -= amount
         if not removal or runs >= max_iterations:
@@ -286,15 +306,24 @@ def verify_plan(
                 plan.agents[g] += amount
             break
         trial_result, trial_misses = run()
+        after = _group_misses(scenario, trial_misses)
         kept_all, kept_none = True, True
         for g, amount in removal.items():
             tried = amount > 0
-            put_back = tried & _blamed(scenario, g, tried, trial_misses)
-            plan.agents[g][put_back] += amount[put_back]
-            frozen[g] |= put_back & (amount == 1)
-            trim_cap[g][put_back] = 1
-            kept_all &= not put_back.any()
-            kept_none &= bool(np.array_equal(put_back, tried))
+            if not after[g].any():
+                kept_none = False
+                continue
+            # A miss anywhere in the group's channels: every removal of the group goes back.
+            # The blamed ones are tight once tried alone; the others get a strike, and two
+            # strikes make an interval tight too (so the search always ends).
+            blamed = tried & _blamed(scenario, g, tried, trial_misses)
+            plan.agents[g][tried] += amount[tried]
+            if isolated[g]:
+                frozen[g] |= blamed
+            strikes[g][tried & ~blamed] += 1
+            frozen[g] |= strikes[g] >= 2
+            isolated[g] = True
+            kept_all = False
         if kept_all:
             result, misses = trial_result, trial_misses
             continue
