@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from ccsim.results import FILE_MODE
+
 __all__ = ["plot_simulation"]
 
 
@@ -34,6 +36,7 @@ def _save(fig: Any, path: str | os.PathLike, default_name: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, FILE_MODE)
     try:
         fig.savefig(tmp, dpi=110, bbox_inches="tight")
         os.replace(tmp, path)
@@ -62,9 +65,17 @@ def _title(name: str, channel: Any) -> str:
 
 
 def _tick_labels(starts: list[str], max_labels: int = 16) -> tuple[np.ndarray, list[str]]:
+    """Positions and labels of at most ``max_labels`` ticks; a date shared by all is dropped."""
     step = max(1, math.ceil(len(starts) / max_labels))
     positions = np.arange(0, len(starts), step)
-    return positions, [starts[i] for i in positions]
+    dates = {label.split(" ")[0] for label in starts if " " in label}
+    if len(dates) == 1 and all(" " in label for label in starts):
+        labels = [starts[i].split(" ", 1)[1] for i in positions]
+    elif dates:
+        labels = [starts[i][5:] if len(starts[i]) > 10 else starts[i] for i in positions]
+    else:
+        labels = [starts[i] for i in positions]
+    return positions, labels
 
 
 def plot_simulation(result: Any, path: str | os.PathLike) -> Path:
