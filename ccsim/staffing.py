@@ -20,8 +20,10 @@ The analytic requirement per channel × interval
   interval: email, social): not Erlang C with a 4-hour wait, but a backlog
   recursion. The work arriving in interval i (volume × AHT, agent-seconds) must
   be done within its target window, the ``⌊target_time ÷ interval⌋`` intervals
-  from i on (clipped to the horizon); spreading each interval's work evenly over
-  its window gives the capacity every interval needs, and the cumulative
+  from i on (clipped to the horizon, and only the intervals in which the center
+  is open — some channel has volume — so no one is planned for the night:
+  work of the last hours before closing is planned before closing); spreading
+  each interval's work evenly over its window gives the capacity every interval needs, and the cumulative
   capacity then always covers the work whose deadline has passed (earliest
   deadline first is first come first served here), so the backlog clears in
   time. Agents = ⌈capacity ÷ (interval × occupancy ceiling)⌉.
@@ -111,30 +113,46 @@ def _live_requirement(channel: Channel, interval: float) -> np.ndarray:
     return -(-slots // k)  # ceil(slots / k)
 
 
-def _deferred_requirement(channel: Channel, interval: float) -> np.ndarray:
-    """Agents per interval for a deferred channel by the backlog recursion (see module doc)."""
+def _deferred_requirement(
+    channel: Channel, interval: float, open_: np.ndarray | None = None
+) -> np.ndarray:
+    """Agents per interval for a deferred channel by the backlog recursion (see module doc).
+
+    ``open_`` marks the intervals in which the center works (default: all);
+    work is only planned into open intervals of its window.
+    """
     work = channel.volume * channel.aht / channel.concurrency  # agent-seconds per interval
     n = len(work)
+    open_ = np.ones(n, dtype=bool) if open_ is None else np.asarray(open_, dtype=bool)
     window = max(1, int(channel.target_time // interval))
     capacity = np.zeros(n)
     for i in np.flatnonzero(work > 0):
-        end = min(i + window, n)
-        capacity[i:end] += work[i] / (end - i)
+        span = np.arange(i, min(i + window, n))
+        span = span[open_[span]] if open_[span].any() else span[:1]
+        capacity[span] += work[i] / len(span)
     ceiling = channel.max_occupancy if channel.max_occupancy is not None else 1.0
     agents = np.ceil(capacity / (interval * ceiling) - 1e-9)
     return np.maximum(agents, 0).astype(np.int64)
 
 
-def channel_requirement(channel: Channel, interval: float) -> np.ndarray:
+def channel_requirement(
+    channel: Channel, interval: float, open_: np.ndarray | None = None
+) -> np.ndarray:
     """Analytic agents per interval (int array) meeting every target of ``channel``.
 
     ``interval`` is the interval length in seconds. Live channels by Erlang C/A
     (with the concurrency approximation), deferred channels by the backlog
-    recursion; see the module documentation.
+    recursion, planned into the ``open_`` intervals only (default: all); see the
+    module documentation.
     """
     if is_deferred(channel, interval):
-        return _deferred_requirement(channel, interval)
+        return _deferred_requirement(channel, interval, open_)
     return _live_requirement(channel, interval)
+
+
+def open_intervals(scenario: Scenario) -> np.ndarray:
+    """Boolean per interval: the center is open (some channel has volume in it)."""
+    return np.any([c.volume > 0 for c in scenario.channels.values()], axis=0)
 
 
 def planned_groups(scenario: Scenario, keep_fixed: bool = False) -> tuple[str, ...]:
@@ -407,7 +425,7 @@ def analytic_plan(
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """(channel requirement, group staffing) of the analytic plan; see the module doc."""
     requirement = {
-        name: channel_requirement(channel, scenario.interval)
+        name: channel_requirement(channel, scenario.interval, open_intervals(scenario))
         for name, channel in scenario.channels.items()
     }
     homes = home_groups(scenario, planned)
