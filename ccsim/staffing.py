@@ -23,8 +23,8 @@ The analytic requirement per channel × interval
   from i on (clipped to the horizon, and only the intervals in which the center
   is open — some channel has volume — so no one is planned for the night:
   work of the last hours before closing is planned before closing); spreading
-  each interval's work evenly over its window gives the capacity every interval needs, and the cumulative
-  capacity then always covers the work whose deadline has passed (earliest
+  each interval's work evenly over its window gives the capacity every
+  interval needs, and the cumulative capacity then always covers the work whose deadline has passed (earliest
   deadline first is first come first served here), so the backlog clears in
   time. Agents = ⌈capacity ÷ (interval × occupancy ceiling)⌉.
 
