@@ -18,15 +18,16 @@ The analytic requirement per channel × interval
   verification corrects it.
 - **Deferred channels** (no patience and a target time of at least one
   interval: email, social): not Erlang C with a 4-hour wait, but a backlog
-  recursion. The work arriving in interval i (volume × AHT, agent-seconds) must
-  be done within its target window, the ``⌊target_time ÷ interval⌋`` intervals
-  from i on (clipped to the horizon, and only the intervals in which the center
-  is open — some channel has volume — so no one is planned for the night:
-  work of the last hours before closing is planned before closing); spreading
-  each interval's work evenly over its window gives the capacity every
-  interval needs, and the cumulative capacity then always covers the work whose deadline has passed (earliest
-  deadline first is first come first served here), so the backlog clears in
-  time. Agents = ⌈capacity ÷ (interval × occupancy ceiling)⌉.
+  recursion. The work arriving in interval i (volume × AHT, agent-seconds)
+  must be done within its target window, the ``⌊target_time ÷ interval⌋``
+  intervals from i on, clipped to the horizon and to the intervals in which
+  the center is open (some channel has volume: no one is planned for the
+  night, and the work of the last hours is planned before closing).
+  Spreading each interval's work evenly over its window gives the capacity
+  every interval needs; the cumulative capacity then always covers the work
+  whose deadline has passed (earliest deadline first is first come first
+  served here), so the backlog clears in time.
+  Agents = ⌈capacity ÷ (interval × occupancy ceiling)⌉.
 
 From channels to groups
 -----------------------

@@ -293,3 +293,34 @@ def test_omnichannel_day_verified_plan_meets_every_interval():
     )
     assert plan.requirement["voice"].sum() < classic.sum()
     assert plan.agent_hours() < 1.25 * plan.agent_hours(plan.analytic_agents)
+
+
+def test_deferred_work_is_not_planned_into_closed_hours():
+    scenario = Scenario.from_dict(
+        {
+            "interval": "1h",
+            "start": "17:00",
+            "channels": {
+                "voice": {
+                    "volume": [50, 50, 50, 0, 0, 0],
+                    "aht": "3min",
+                    "service_level": 0.8,
+                    "within": "20s",
+                },
+                "email": {
+                    "volume": [20, 20, 20, 0, 0, 0],
+                    "aht": "6min",
+                    "service_level": 0.9,
+                    "within": "4h",
+                },
+            },
+            "groups": {
+                "phones": {"skills": ["voice"], "agents": "auto"},
+                "back": {"skills": ["email"], "agents": "auto"},
+            },
+        }
+    )
+    need = plan_staffing(scenario).requirement["email"]
+    assert need[3:].tolist() == [0, 0, 0]  # closed from 20:00
+    # all of the day's email work (3 × 2 agent-hours) is planned before closing
+    assert need[:3].sum() >= 6
