@@ -41,14 +41,11 @@ conservative (pooling needs fewer); verification takes the slack out.
 
 Simulation-verified correction
 ------------------------------
-In the spirit of the iterative staffing algorithm of Feldman, Mandelbaum,
-Massey & Whitt (2008): simulate the plan (common random numbers: the same seed,
-hence the same arrivals, handle times and patience, in every iteration), find
-the channel × intervals that miss a target, add agents to the groups serving
-them (an amount estimated from the Erlang model at the simulated load), and
-repeat; then try to take agents out of intervals with slack, one interval at a
-time, keeping a removal only when every interval still meets its targets.
-Intervals that cannot be met within ``max_agents`` are reported.
+With ``verify=True`` the plan is simulated and corrected until every open
+interval meets its targets with the simulated confidence — in the spirit of
+the iterative staffing algorithm of Feldman, Mandelbaum, Massey & Whitt (2008),
+with common random numbers across iterations; see :mod:`ccsim.verify`.
+Intervals that cannot be met are reported in ``plan.unmet``.
 """
 
 from __future__ import annotations
