@@ -176,8 +176,6 @@ def _write_csv_atomic(path: str | None, fields, rows) -> None:
     """Write rows as CSV to ``path`` (temp file in the same directory, then renamed) or stdout."""
     import csv
     import io
-    import os
-    import tempfile
 
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
@@ -186,12 +184,10 @@ def _write_csv_atomic(path: str | None, fields, rows) -> None:
     if path is None:
         click.echo(buffer.getvalue(), nl=False)
         return
-    folder = os.path.dirname(os.path.abspath(path))
+    from ccsim.results import atomic_write_text
+
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".ccsim-", suffix=".csv.tmp")
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            fh.write(buffer.getvalue())
-        os.replace(tmp, path)
+        atomic_write_text(path, buffer.getvalue())
     except OSError as exc:
         raise InputError(f"--out: cannot write {path}: {exc}") from None
 
@@ -350,12 +346,7 @@ def validate(scenario: str, as_json: bool) -> None:
     """Check a scenario file; print "ok" and a summary, or every problem (exit 2)."""
     import json
 
-    from ccsim.scenario import ScenarioError, load_scenario
-
-    try:
-        loaded = load_scenario(scenario)
-    except ScenarioError as exc:
-        raise InputError("\nError: ".join(exc.problems)) from None
+    loaded = _load_scenario(scenario)
     if as_json:
         click.echo(json.dumps({"ok": True, **loaded.summary()}, indent=2, ensure_ascii=False))
     else:
@@ -406,7 +397,12 @@ def _load_scenario(path: str):
     try:
         return load_scenario(path)
     except ScenarioError as exc:
-        raise InputError("\n".join(exc.problems)) from None
+        raise _scenario_input_error(exc) from None
+
+
+def _scenario_input_error(exc) -> InputError:
+    """Every problem of a ScenarioError, one ``Error: …`` line each."""
+    return InputError("\nError: ".join(exc.problems))
 
 
 def _sweep_progress():
@@ -554,7 +550,7 @@ def sweep_command(
             progress=_sweep_progress() if sys.stderr.isatty() and not as_json else None,
         )
     except ScenarioError as exc:
-        raise InputError("\n".join(exc.problems)) from None
+        raise _scenario_input_error(exc) from None
     except SweepError as exc:
         raise InputError(str(exc)) from None
     except PointError as exc:
@@ -629,13 +625,9 @@ def simulate_command(
     import sys
 
     from ccsim.durations import parse_duration
-    from ccsim.scenario import ScenarioError, load_scenario
     from ccsim.sim import simulate
 
-    try:
-        loaded = load_scenario(scenario)
-    except ScenarioError as exc:
-        raise InputError("\n".join(exc.problems)) from None
+    loaded = _load_scenario(scenario)
     if (plot or with_contacts) and out_dir is None:
         raise InputError("--plot and --contacts need --out DIR to write into")
     try:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ccsim.results import FILE_MODE
+from ccsim.durations import format_duration
+from ccsim.results import atomic_path
 
 __all__ = ["plot_simulation"]
 
@@ -33,34 +33,17 @@ def _save(fig: Any, path: str | os.PathLike, default_name: str) -> Path:
     path = Path(path)
     if path.is_dir() or path.suffix == "":
         path = path / default_name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    os.chmod(tmp, FILE_MODE)
-    try:
+    with atomic_path(path, suffix=".png") as tmp:
         fig.savefig(tmp, dpi=110, bbox_inches="tight")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return path
-
-
-def _seconds(value: float) -> str:
-    if value >= 3600 and value % 3600 == 0:
-        return f"{value / 3600:g}h"
-    if value >= 60 and value % 60 == 0:
-        return f"{value / 60:g}min"
-    return f"{value:g}s"
 
 
 def _title(name: str, channel: Any) -> str:
     """``"voice — 80% in 20s"`` (or just the name when the channel has no target)."""
     if channel.service_level is not None and channel.target_time is not None:
-        return f"{name} — {channel.service_level:.0%} in {_seconds(channel.target_time)}"
+        return f"{name} — {channel.service_level:.0%} in {format_duration(channel.target_time)}"
     if channel.target_time is not None:
-        return f"{name} — answered within {_seconds(channel.target_time)}"
+        return f"{name} — answered within {format_duration(channel.target_time)}"
     return name
 
 

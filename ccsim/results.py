@@ -9,6 +9,7 @@ an interrupted run never destroys a previous result.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -21,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Table", "atomic_write_text", "write_json", "to_jsonable"]
+__all__ = ["Table", "atomic_path", "atomic_write_text", "write_json", "to_jsonable"]
 
 
 class Table(Mapping[str, np.ndarray]):
@@ -145,23 +146,36 @@ def _file_mode() -> int:
 FILE_MODE = _file_mode()
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` to ``path`` via a temporary file in the same directory and a rename."""
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it is renamed to ``path``.
+
+    Whatever is written to the temporary path appears at ``path`` whole or not
+    at all: on an error (or Ctrl-C) the temporary file is removed and a file
+    already at ``path`` is left as it was. The file gets the usual mode
+    (0o666 less the umask), not ``mkstemp``'s private 0o600.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
     try:
-        os.chmod(tmp, FILE_MODE)  # mkstemp makes files private; results are ordinary files
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
+        os.chmod(tmp, FILE_MODE)
+        yield Path(tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-    return path
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` to ``path`` via a temporary file in the same directory and a rename."""
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return Path(path)
 
 
 def write_json(path: str | os.PathLike, data: Any) -> Path:
