@@ -357,17 +357,38 @@ def validate(scenario: str, as_json: bool) -> None:
 @cli.command()
 @click.argument("scenario", type=click.Path(path_type=str))
 @click.option("--verify", is_flag=True, help="Correct the Erlang plan by simulation.")
-@click.option("--keep-fixed", is_flag=True,
-              help="Plan only the agents = \"auto\" groups; keep the others as written.")
-@click.option("--replications", default=40, show_default=True, type=click.IntRange(2),
-              help="Simulated days per verification run.")
+@click.option(
+    "--keep-fixed",
+    is_flag=True,
+    help='Plan only the agents = "auto" groups; keep the others as written.',
+)
+@click.option(
+    "--replications",
+    default=40,
+    show_default=True,
+    type=click.IntRange(2),
+    help="Simulated days per verification run.",
+)
 @click.option("--seed", type=int, default=None, help="Seed (default: the scenario's).")
-@click.option("--out", "out_dir", type=click.Path(path_type=str), default=None,
-              help="Directory for intervals.csv, groups.csv, summary.json (and figures).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=str),
+    default=None,
+    help="Directory for intervals.csv, groups.csv, summary.json (and figures).",
+)
 @click.option("--plot", is_flag=True, help="Also draw staffing.png into --out.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def staff(scenario: str, verify: bool, keep_fixed: bool, replications: int, seed: int | None,
-          out_dir: str | None, plot: bool, as_json: bool) -> None:
+def staff(
+    scenario: str,
+    verify: bool,
+    keep_fixed: bool,
+    replications: int,
+    seed: int | None,
+    out_dir: str | None,
+    plot: bool,
+    as_json: bool,
+) -> None:
     """Plan agents per channel and interval to meet the targets (Erlang, optionally verified)."""
     import json
 
@@ -377,8 +398,14 @@ def staff(scenario: str, verify: bool, keep_fixed: bool, replications: int, seed
     if plot and out_dir is None:
         raise InputError("--plot needs --out DIR to write the figure into")
     say = (lambda line: click.echo(f"  {line}", err=True)) if verify else None
-    plan = plan_staffing(loaded, verify=verify, keep_fixed=keep_fixed,
-                         replications=replications, seed=seed, progress=say)
+    plan = plan_staffing(
+        loaded,
+        verify=verify,
+        keep_fixed=keep_fixed,
+        replications=replications,
+        seed=seed,
+        progress=say,
+    )
     if out_dir is not None:
         plan.write(out_dir, plot=plot)
     if as_json:
@@ -386,8 +413,10 @@ def staff(scenario: str, verify: bool, keep_fixed: bool, replications: int, seed
     else:
         click.echo(plan.describe())
         if out_dir is not None:
-            click.echo(f"wrote {out_dir}/intervals.csv, groups.csv, summary.json"
-                       + (", staffing.png" if plot else ""))
+            click.echo(
+                f"wrote {out_dir}/intervals.csv, groups.csv, summary.json"
+                + (", staffing.png" if plot else "")
+            )
 
 
 def _load_scenario(path: str):
