@@ -234,6 +234,8 @@ def plot_staffing(plan: Any, path: str | os.PathLike) -> Path:
     interval with its 95% confidence band and the target as a dashed line.
     ``path`` is a file name or a directory (``staffing.png`` inside).
     """
+    from ccsim.staffing import home_groups, is_deferred
+
     plt = _pyplot()
     sc = plan.scenario
     names = list(sc.channels)
@@ -245,14 +247,18 @@ def plot_staffing(plan: Any, path: str | os.PathLike) -> Path:
     )
     x = np.arange(sc.n_intervals)
     positions, labels = _tick_labels(list(sc.starts), max_labels=12)
+    homes = home_groups(sc, plan.planned)
     for row, name in enumerate(names):
         channel = sc.channels[name]
+        shared = homes[name] is not None and list(homes.values()).count(homes[name]) > 1
         ax = axes[row, 0]
         ax.bar(x, channel.volume, color="#c9d6e8", width=0.85, label="forecast volume")
         ax.set_ylabel("contacts / interval")
         ax.set_title(f"{_title(name, channel)}: forecast and agents", loc="left", fontsize=10)
         right = ax.twinx()
-        erlang_label = "agents, Erlang plan" + (" (backlog)" if _deferred(plan, channel) else "")
+        erlang_label = "agents, Erlang plan" + (
+            " (backlog)" if is_deferred(channel, sc.interval) else ""
+        )
         right.step(
             x,
             plan.requirement[name],
@@ -269,7 +275,7 @@ def plot_staffing(plan: Any, path: str | os.PathLike) -> Path:
                 where="mid",
                 color="#b03a2e",
                 lw=2,
-                label="agents, verified plan",
+                label="agents, verified plan" + (f" (share of {homes[name]})" if shared else ""),
             )
         right.set_ylabel("agents")
         right.set_ylim(
@@ -324,9 +330,3 @@ def plot_staffing(plan: Any, path: str | os.PathLike) -> Path:
         return _save(fig, path, "staffing.png")
     finally:
         plt.close(fig)
-
-
-def _deferred(plan: Any, channel: Any) -> bool:
-    from ccsim.staffing import is_deferred
-
-    return is_deferred(channel, plan.scenario.interval)
