@@ -35,8 +35,8 @@ service_level, service_level_lo, service_level_hi, asa, abandon_rate,
 occupancy`` (as in ``ccsim simulate``), ``agent_hours`` and ``seed``.
 ``agent_hours`` is the staffed time of the groups that can serve the channel:
 Σ over those groups and all intervals of agents × interval length in hours
-(a multi-skill group counts fully for each of its channels; NaN when a group
-has ``agents = "auto"`` and the point is not planned).
+(a multi-skill group counts fully for each of its channels). A group with
+``agents = "auto"`` is simulated with the analytic plan (see ``ccsim.simulate``).
 
 With ``staff=True`` (``--staff``) each point is first planned by
 ``ccsim.staffing.plan_staffing(point, verify=False)`` (Erlang C/A, every group
@@ -531,21 +531,13 @@ def plan_sweep(
         point = Point(index, overrides, key, point_id(key), point_seed(seed, key))
         points.append(point)
         try:
-            variant = base.with_overrides(overrides)
+            base.with_overrides(overrides)  # validated; workers rebuild it from plain data
         except ScenarioError as exc:
             for problem in exc.problems:
                 message = _strip_where(problem, scenario)
                 origin = _origin_of(message, axes, overrides)
                 problems.setdefault((origin, message), []).append(point)
             continue
-        if mode == "simulate":
-            for name, group in variant.groups.items():
-                if group.auto:
-                    message = (
-                        f'groups.{name}.agents: "auto" needs a staffing plan: '
-                        "add --staff (staff=True) to plan each point"
-                    )
-                    problems.setdefault(("", message), []).append(point)
     if problems:
         raise SweepError("\n".join(_problem_lines(problems)))
     if len({p.id for p in points}) != len(points):
@@ -599,22 +591,18 @@ def _rebuild(bundle: Mapping[str, Any], digest: str) -> Scenario:
         return scenario
 
 
-def _agent_hours(scenario: Scenario, agents: Mapping[str, np.ndarray] | None) -> dict[str, float]:
-    """Per channel: Σ over the groups serving it and all intervals of agents × hours."""
-    hours = scenario.interval / 3600.0
-    result = {}
-    for channel in scenario.channels:
-        total = 0.0
-        for name in scenario.groups_for(channel):
-            staffed = agents.get(name) if agents else None
-            if staffed is None:
-                staffed = scenario.groups[name].agents
-            if staffed is None:
-                total = math.nan
-                break
-            total += float(np.sum(staffed)) * hours
-        result[channel] = total
-    return result
+def _agent_hours(scenario: Scenario, staffing: np.ndarray) -> dict[str, float]:
+    """Per channel: Σ over the groups serving it and all intervals of agents × hours.
+
+    ``staffing`` is the simulated agents per group × interval (groups in scenario order).
+    """
+    per_group = dict(
+        zip(scenario.groups, staffing.sum(axis=1) * scenario.interval / 3600.0, strict=True)
+    )
+    return {
+        channel: float(sum(per_group[g] for g in scenario.groups_for(channel)))
+        for channel in scenario.channels
+    }
 
 
 def compute_point(bundle: Mapping[str, Any], digest: str, task: Mapping[str, Any]) -> dict:
@@ -632,7 +620,7 @@ def compute_point(bundle: Mapping[str, Any], digest: str, task: Mapping[str, Any
         plan = plan_staffing(scenario, verify=False)
         agents = {name: np.asarray(a) for name, a in plan.agents.items()}  # planned groups
     result = simulate(scenario, replications=task["replications"], seed=task["seed"], agents=agents)
-    hours = _agent_hours(scenario, agents)
+    hours = _agent_hours(scenario, result.staffing)
     rows = []
     for row in result.channels.rows():
         out = {"channel": row["channel"]}

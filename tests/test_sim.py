@@ -143,7 +143,7 @@ def test_email_backlog_is_carried_across_a_zero_staffed_interval():
     assert (130.0, 0, 0) in headcount
 
 
-def test_auto_group_needs_a_plan_and_agents_override():
+def test_auto_group_gets_the_analytic_plan_unless_agents_are_given():
     scen = Scenario(
         name="auto",
         interval=LENGTH,
@@ -151,8 +151,8 @@ def test_auto_group_needs_a_plan_and_agents_override():
         channels={"voice": Channel("voice", volume=[10, 10], aht=30.0)},
         groups={"phones": Group("phones", ("voice",), None)},
     )
-    with pytest.raises(ValueError, match="phones.*auto"):
-        ccsim.simulate(scen, 1)
+    planned = ccsim.plan_staffing(scen, keep_fixed=True).agents["phones"]
+    assert ccsim.simulate(scen, 1).staffing.tolist() == [planned.tolist()]
     with pytest.raises(ValueError, match="unknown group"):
         ccsim.simulate(scen, 1, agents={"phone": 3})
     result = ccsim.simulate(scen, 2, agents={"phones": [3, 4]})

@@ -8,6 +8,7 @@ minute on two cores.
 from __future__ import annotations
 
 import collections
+import csv
 import json
 import os
 import shutil
@@ -481,15 +482,24 @@ def test_staff_plans_each_point(scenario, tmp_path):
     assert json.loads((tmp_path / "sweep.json").read_text())["mode"] == "staff"
 
 
-def test_auto_groups_need_staff(scenario, tmp_path):
+def test_auto_groups_are_simulated_with_the_analytic_plan(scenario, tmp_path):
+    from ccsim.scenario import load_scenario
+    from ccsim.staffing import plan_staffing
+
     auto = tmp_path / "auto.toml"
     auto.write_text(SCENARIO.replace("agents = 2", 'agents = "auto"'), encoding="utf-8")
     result = CliRunner().invoke(
         cli, ["sweep", str(auto), "--set", "channels.voice.aht=160s", "--out", str(tmp_path / "o")]
     )
-    assert result.exit_code == 2
-    assert 'groups.digital.agents: "auto" needs a staffing plan: add --staff' in result.output
-    assert not (tmp_path / "o").exists()
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader((tmp_path / "o" / "results.csv").open()))
+    point = load_scenario(auto).with_overrides({"channels.voice.aht": "160s"})
+    plan = plan_staffing(point, keep_fixed=True)
+    hours = point.interval / 3600
+    for row in rows:
+        served_by = point.groups_for(row["channel"])
+        expected = sum(plan.agents[g].sum() for g in served_by) * hours
+        assert float(row["agent_hours"]) == pytest.approx(expected)
 
 
 def test_grid_file_and_set_together(scenario, tmp_path):

@@ -24,8 +24,10 @@ def resolve_staffing(scenario: Scenario, agents: Mapping[str, Any] | None = None
     """Agents per group × interval (int array, groups in scenario order).
 
     ``agents`` maps a group name to a number or a per-interval array and
-    overrides the scenario's staffing for that group; a group whose staffing
-    is ``"auto"`` must be given here (the staffing plan), else ``ValueError``.
+    overrides the scenario's staffing for that group. A group whose staffing
+    is ``"auto"`` and that is not given here gets the analytic staffing plan
+    (:func:`ccsim.staffing.plan_staffing` with ``keep_fixed=True``: Erlang per
+    channel and interval, the explicit groups kept as written).
     """
     agents = dict(agents or {})
     unknown = sorted(set(agents) - set(scenario.groups))
@@ -36,13 +38,15 @@ def resolve_staffing(scenario: Scenario, agents: Mapping[str, Any] | None = None
         )
     n = scenario.n_intervals
     rows = []
+    analytic = None
     for name, group in scenario.groups.items():
         plan = agents.get(name, group.agents)
         if plan is None:
-            raise ValueError(
-                f'group {name!r} has agents = "auto": pass its staffing plan, '
-                f"e.g. simulate(scenario, agents={{{name!r}: [...]}})"
-            )
+            if analytic is None:
+                from ccsim.staffing import plan_staffing  # the planner imports the engine
+
+                analytic = plan_staffing(scenario, keep_fixed=True).agents
+            plan = analytic[name]
         values = np.asarray(plan, dtype=float)
         if values.ndim == 0:
             values = np.full(n, float(values))
