@@ -690,3 +690,7 @@ def simulate_command(
 def main() -> None:
     """Console-script entry point."""
     cli()
+
+
+if __name__ == "__main__":  # python -m ccsim.cli
+    main()
