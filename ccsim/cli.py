@@ -373,7 +373,7 @@ def validate(scenario: str, as_json: bool) -> None:
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(path_type=str),
+    type=click.Path(file_okay=False, path_type=str),
     default=None,
     help="Directory for intervals.csv, groups.csv, summary.json (and figures).",
 )
@@ -407,7 +407,7 @@ def staff(
         progress=say,
     )
     if out_dir is not None:
-        plan.write(out_dir, plot=plot)
+        _write_outputs(out_dir, lambda: plan.write(out_dir, plot=plot))
     if as_json:
         click.echo(json.dumps(plan.summary(), indent=2, ensure_ascii=False))
     else:
@@ -427,6 +427,14 @@ def _load_scenario(path: str):
         return load_scenario(path)
     except ScenarioError as exc:
         raise _scenario_input_error(exc) from None
+
+
+def _write_outputs(out_dir: str, write) -> None:
+    """Run ``write()``; a file-system error becomes a one-line error naming ``--out`` (exit 2)."""
+    try:
+        write()
+    except OSError as exc:
+        raise InputError(f"--out {out_dir}: cannot write: {exc.strerror or exc}") from None
 
 
 def _scenario_input_error(exc) -> InputError:
@@ -676,7 +684,7 @@ def simulate_command(
         except ValueError as exc:
             raise InputError(str(exc)) from None
     if out_dir is not None:
-        result.write(out_dir, plot=plot, contacts=with_contacts)
+        _write_outputs(out_dir, lambda: result.write(out_dir, plot=plot, contacts=with_contacts))
     if as_json:
         click.echo(json.dumps(result.summary(), indent=2, ensure_ascii=False))
     else:

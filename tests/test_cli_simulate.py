@@ -104,3 +104,15 @@ def test_auto_group_is_simulated_with_the_analytic_plan(tmp_path):
     result = run(str(scenario), "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["channels"]["voice"]["offered"] > 0
+
+
+def test_unwritable_out_is_a_one_line_error(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    for command in ("simulate", "staff"):
+        result = CliRunner().invoke(
+            cli, [command, "scenarios/textbook.toml", "--out", str(blocker / "sub")]
+        )
+        assert result.exit_code == 2, result.output
+        assert f"--out {blocker / 'sub'}: cannot write" in result.output
+        assert "Traceback" not in result.output
