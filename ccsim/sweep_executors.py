@@ -1,0 +1,191 @@
+"""Where the points of a sweep run (internal: import from :mod:`ccsim.sweep`).
+
+In this process (one job), a process pool (every core), or a Dask cluster.
+Each executor calls ``on_done(point, result)`` in this process as each point
+finishes, and wraps a point's exception in :class:`~ccsim.sweep_errors.PointError`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ccsim.sweep_errors import PointError, SweepError
+from ccsim.sweep_grid import Point
+from ccsim.sweep_point import compute_point
+
+if TYPE_CHECKING:
+    from ccsim.sweep import SweepPlan
+
+EXECUTORS = ("processes", "dask")
+
+OnDone = Callable[[Point, Mapping[str, Any]], None]
+"""Called in this process with each finished point and its result."""
+
+
+def execute(
+    plan: SweepPlan,
+    todo: Sequence[Point],
+    on_done: OnDone,
+    *,
+    executor: str,
+    jobs: int,
+    scheduler: Any = None,
+) -> None:
+    """Compute the points ``todo`` of ``plan`` with ``executor`` on ``jobs`` workers.
+
+    One job or one point runs in this process, except on Dask.
+    """
+    if not todo:
+        return
+    if executor == "dask":
+        _run_dask(plan, todo, on_done, jobs, scheduler)
+    elif jobs == 1 or len(todo) == 1:
+        _run_inline(plan, todo, on_done)
+    else:
+        _run_processes(plan, todo, on_done, jobs)
+
+
+def default_jobs() -> int:
+    """The number of cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _init_worker(parent: int) -> None:
+    """In each pool worker: leave Ctrl-C to the parent, and exit if the parent dies."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="ccsim-parent-watch").start()
+
+
+def _task(plan: SweepPlan, point: Point) -> dict[str, Any]:
+    """The plain data :func:`~ccsim.sweep_point.compute_point` needs besides the bundle."""
+    return {
+        "id": point.id,
+        "overrides": dict(point.overrides),
+        "seed": point.seed,
+        "replications": plan.replications,
+        "mode": plan.mode,
+    }
+
+
+def _failed(point: Point, exc: BaseException) -> PointError:
+    """The error that stops the sweep when ``point`` raised ``exc``."""
+    return PointError(f"point {point.index} ({point.label()}) failed: {type(exc).__name__}: {exc}")
+
+
+def _run_inline(plan: SweepPlan, todo: Sequence[Point], on_done: OnDone) -> None:
+    for point in todo:
+        try:
+            result = compute_point(plan.bundle, plan.spec_sha256, _task(plan, point))
+        except Exception as exc:
+            raise _failed(point, exc) from exc
+        on_done(point, result)
+
+
+def _run_processes(plan: SweepPlan, todo: Sequence[Point], on_done: OnDone, jobs: int) -> None:
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    pool = ProcessPoolExecutor(
+        max_workers=min(jobs, len(todo)), initializer=_init_worker, initargs=(os.getpid(),)
+    )
+    futures = {}
+    try:
+        for point in todo:
+            future = pool.submit(compute_point, plan.bundle, plan.spec_sha256, _task(plan, point))
+            futures[future] = point
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: futures[f].index):
+                try:
+                    result = future.result()
+                except Exception as exc:
+                    raise _failed(futures[future], exc) from exc
+                on_done(futures[future], result)
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        workers = list(getattr(pool, "_processes", {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in workers:
+            if process.is_alive():
+                process.terminate()
+        raise
+    pool.shutdown(wait=True)
+
+
+def _run_dask(
+    plan: SweepPlan, todo: Sequence[Point], on_done: OnDone, jobs: int, scheduler: Any
+) -> None:
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise SweepError(
+            "the dask executor needs dask.distributed: pip install 'ccsim[dask]'"
+        ) from None
+    import logging
+
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(
+            n_workers=min(jobs, len(todo)),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        client = Client(cluster)
+    elif isinstance(scheduler, str):
+        try:
+            client = Client(scheduler, timeout="30s")
+        except OSError as exc:
+            raise SweepError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    elif hasattr(scheduler, "submit"):  # a Client the caller owns and closes
+        client = scheduler
+    else:  # a cluster object
+        client = Client(scheduler)
+    futures = []
+    run = uuid.uuid4().hex[:12]  # keys unique to this run: never share another run's results
+    try:
+        bundle = client.scatter(dict(plan.bundle), broadcast=True)
+        by_key = {}
+        for point in todo:
+            future = client.submit(
+                compute_point,
+                bundle,
+                plan.spec_sha256,
+                _task(plan, point),
+                key=f"ccsim-point-{point.index}-{point.id}-{run}",
+                pure=False,
+            )
+            futures.append(future)
+            by_key[future.key] = point
+        for future in as_completed(futures):
+            try:
+                result = future.result()
+            except Exception as exc:
+                raise _failed(by_key[future.key], exc) from exc
+            on_done(by_key[future.key], result)
+    except BaseException:
+        if futures:
+            client.cancel(futures)
+        raise
+    finally:
+        if client is not scheduler:
+            client.close()
+        if cluster is not None:
+            cluster.close()
