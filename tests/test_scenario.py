@@ -86,6 +86,37 @@ def test_from_dict_does_not_keep_a_reference_to_the_input():
     assert scenario.spec["channels"]["voice"]["aht"] == "3min"
 
 
+def test_numpy_arrays_and_numbers_are_lists_and_numbers():
+    doc = small_doc(seed=np.int64(3), shrinkage=np.float64(0.25))
+    voice = doc["channels"]["voice"]
+    voice["volume"] = np.array([100, 120, 90])
+    voice["patience"] = np.array([120.0, 150.0, 180.0])
+    voice["within"] = np.int64(20)
+    doc["channels"]["chat"]["concurrency"] = np.int32(3)
+    doc["groups"]["phones"]["agents"] = np.array([14, 16, 12])
+    doc["groups"]["digital"]["skills"] = np.array(["chat", "voice"])
+    scenario = Scenario.from_dict(doc)
+    expected = Scenario.from_dict(small_doc(seed=3, shrinkage=0.25))
+    assert scenario.spec == json.loads(json.dumps(scenario.spec))  # plain Python, JSON-ready
+    assert scenario.seed == 3 and scenario.shrinkage == 0.25
+    assert scenario.channels["chat"].concurrency == 3
+    assert scenario.groups["digital"].skills == ("chat", "voice")
+    for name, channel in expected.channels.items():
+        np.testing.assert_array_equal(scenario.channels[name].volume, channel.volume)
+        np.testing.assert_array_equal(scenario.channels[name].patience, channel.patience)
+    np.testing.assert_array_equal(scenario.groups["phones"].agents, [14, 16, 12])
+
+    changed = scenario.with_overrides(
+        {"groups.phones.agents": np.array([10, 11, 12]), "channels.voice.aht": np.float64(200)}
+    )
+    np.testing.assert_array_equal(changed.groups["phones"].agents, [10, 11, 12])
+    np.testing.assert_array_equal(changed.channels["voice"].aht, [200, 200, 200])
+    assert changed.spec["groups"]["phones"]["agents"] == [10, 11, 12]
+    # still checked like lists: a wrong element is named
+    with pytest.raises(ScenarioError, match=r"groups\.phones\.agents\[1\]: .*whole number"):
+        scenario.with_overrides({"groups.phones.agents": np.array([10, 11.5, 12])})
+
+
 def test_overrides_apply_to_a_copy_and_revalidate():
     scenario = Scenario.from_dict(small_doc(), source="s.toml", base_dir=".")
     changed = scenario.with_overrides(

@@ -1,0 +1,1051 @@
+"""Reading a scenario document into a :class:`~ccsim.scenario.Scenario`, every field checked.
+
+Private: the public entry points are :func:`ccsim.scenario.load_scenario`,
+:meth:`Scenario.from_dict <ccsim.scenario.Scenario.from_dict>` and
+:meth:`Scenario.with_overrides <ccsim.scenario.Scenario.with_overrides>`, which
+call :func:`read_toml`, :func:`build_scenario` and :func:`apply_overrides`.
+Each problem is reported as ``file: key.path: message``; a document's problems
+are all collected before one :class:`~ccsim.scenario.ScenarioError` lists them.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import datetime as dt
+import difflib
+import math
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ccsim.distributions import (
+    Deterministic,
+    Distribution,
+    Empirical,
+    Exponential,
+    Gamma,
+    LogNormal,
+)
+from ccsim.durations import parse_duration, parse_share
+from ccsim.scenario import Channel, Group, Scenario, ScenarioError
+
+# --- entry points ---------------------------------------------------------------------------
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """The document in a TOML file.
+
+    Raises :class:`ScenarioError` for a missing or unreadable file, text that is
+    not UTF-8, or TOML syntax (with its line and column).
+    """
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError([f"{path}: no such file"]) from None
+    except IsADirectoryError:
+        raise ScenarioError([f"{path}: is a directory, expected a scenario .toml file"]) from None
+    except OSError as exc:
+        raise ScenarioError([f"{path}: cannot be read ({exc.strerror or exc})"]) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            [f"{path.name}: byte {exc.start}: not UTF-8 text; save the file as UTF-8"]
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError([f"{path.name}: {_toml_message(str(exc))}"]) from None
+
+
+def build_scenario(doc: Any, source: Path | None, base_dir: Path | None) -> Scenario:
+    """Check ``doc`` and build its :class:`Scenario` (see :meth:`Scenario.from_dict`)."""
+    return _Builder(doc, source, base_dir).build()
+
+
+def apply_overrides(
+    spec: Mapping[str, Any], overrides: Mapping[str, Any], source: Path | None
+) -> dict[str, Any]:
+    """A copy of ``spec`` with the dotted-path ``overrides`` of :meth:`Scenario.with_overrides`.
+
+    Raises :class:`ScenarioError` listing every path the format does not know.
+    """
+    doc = copy.deepcopy(dict(spec))
+    problems = []
+    for path, value in overrides.items():
+        message = _apply_override(doc, str(path), value)
+        if message:
+            problems.append(f"{_where(source)}: {path}: {message}")
+    if problems:
+        raise ScenarioError(problems)
+    return doc
+
+
+def _where(source: Path | None) -> str:
+    """How messages name the document: its file name, or ``<scenario>``."""
+    return source.name if source is not None else "<scenario>"
+
+
+def _toml_message(message: str) -> str:
+    match = re.search(r"\s*\(at line (\d+), column (\d+)\)", message)
+    if match:
+        what = message[: match.start()] + message[match.end() :]
+        return f"line {match.group(1)}, column {match.group(2)}: TOML syntax: {what.strip()}"
+    return f"TOML syntax: {message}"
+
+
+# --- the document format --------------------------------------------------------------------
+
+_TOP_KEYS = (
+    "name",
+    "interval",
+    "start",
+    "seed",
+    "shrinkage",
+    "volume_uncertainty",
+    "routing",
+    "channels",
+    "groups",
+    "version",
+)
+_ROUTING_KEYS = ("dequeue",)
+_DEQUEUE = ("priority", "longest_waiting")
+_CHANNEL_KEYS = (
+    "volume",
+    "aht",
+    "handle_time",
+    "patience",
+    "concurrency",
+    "concurrency_slowdown",
+    "service_level",
+    "within",
+    "asa",
+    "max_abandon",
+    "max_occupancy",
+    "route_to",
+)
+_GROUP_KEYS = ("skills", "agents")
+_CSV_KEYS = ("csv", "column")
+_HANDLE_TIME_KEYS = ("dist", "cv", "csv", "column")
+_PATIENCE_KEYS = ("dist", "mean", "cv", "csv", "column")
+_SHAPES = ("exponential", "deterministic", "lognormal", "gamma", "empirical")
+_FIXED_SHAPES = {"exponential": Exponential, "deterministic": Deterministic}  # no cv to give
+_CV_SHAPES = {"lognormal": LogNormal, "gamma": Gamma}
+_DAY = 86400.0
+
+
+# --- plain data in, plain data out ----------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """A copy of a document with numpy arrays as lists and numpy scalars as Python scalars."""
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_plain(item) for item in value)
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    """A deep copy of a document with TOML dates and times turned into strings."""
+    if isinstance(value, Mapping):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+# --- messages -------------------------------------------------------------------------------
+
+
+def _closest(key: str, names: Any) -> str | None:
+    """The name in ``names`` that ``key`` is most probably a typo of, if any."""
+    close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _did_you_mean(name: str | None) -> str:
+    return f"; did you mean '{name}'?" if name else ""
+
+
+def _hint(key: str, names: Any) -> str:
+    return _did_you_mean(_closest(key, names))
+
+
+def _show(value: Any) -> str:
+    """How a value from the document appears in a message ("got …")."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Mapping):
+        return "a table"
+    if isinstance(value, (list, tuple)):
+        return f"a list of {len(value)}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return repr(value)
+
+
+# --- converters: one value → a number, or ValueError with "expected …, got …" ---------------
+
+
+def _is_finite(value: Any) -> bool:
+    """True for a finite int or float (not a bool)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _nonnegative(expected: str, whole: bool = False) -> Callable[[Any], float]:
+    """A converter for numbers ≥ 0 (whole numbers when ``whole``) that says what it expected."""
+
+    def convert(value: Any) -> float:
+        if not _is_finite(value) or value < 0 or (whole and float(value) != int(value)):
+            raise ValueError(f"expected {expected}, got {_show(value)}")
+        return float(value)
+
+    return convert
+
+
+_volume_value = _nonnegative("a number ≥ 0 (contacts offered)")
+_agents_value = _nonnegative("a whole number of agents ≥ 0", whole=True)
+_sample_value = _nonnegative("a number of seconds ≥ 0")
+
+
+def _duration_value(value: Any) -> float:
+    if isinstance(value, (Mapping, list, bool)) or value is None:
+        raise ValueError(f"expected a duration such as '180s' or '3min', got {_show(value)}")
+    try:
+        seconds = parse_duration(value)
+    except ValueError:
+        raise ValueError(
+            f"expected a duration such as '20s', '3min' or '1h30min', got {_show(value)}"
+        ) from None
+    if seconds <= 0:
+        raise ValueError(f"expected a duration > 0, got {_show(value)}")
+    return seconds
+
+
+def _from_cell(convert: Callable[[Any], float]) -> Callable[[str], float]:
+    """A converter for CSV text: numbers are read first, durations stay text."""
+
+    def cell(text: str) -> float:
+        text = text.strip()
+        try:
+            value: Any = float(text)
+        except ValueError:
+            value = text
+        return convert(value)
+
+    return cell
+
+
+# --- the builder ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Series:
+    """A per-interval field: a scalar (every interval) or an array of ``length`` values."""
+
+    path: str
+    value: float | np.ndarray
+    length: int | None = None
+    labels: list[str] | None = None
+
+    def expand(self, n: int) -> np.ndarray:
+        return np.broadcast_to(np.asarray(self.value, dtype=float), (n,)).copy()
+
+
+@dataclass
+class _Table:
+    """A CSV file: header, and rows with their line numbers."""
+
+    header: list[str]
+    rows: list[tuple[int, list[str]]]
+
+
+class _Builder:
+    """Reads one document into a :class:`Scenario`, collecting every problem on the way."""
+
+    def __init__(self, doc: Any, source: Path | None, base_dir: Path | None):
+        self.doc = doc
+        self.source = source
+        self.base_dir = base_dir
+        self.where = _where(source)
+        self.problems: list[str] = []
+        self.warnings: list[str] = []
+        self.series: list[_Series] = []
+        self.tables: dict[Path, _Table | None] = {}
+        self.suggested: set[str] = set()  # key paths a "did you mean" already pointed to
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+
+    def problem(self, path: str, message: str) -> None:
+        self.problems.append(f"{self.where}: {path}: {message}")
+
+    def warn(self, path: str, message: str) -> None:
+        self.warnings.append(f"{self.where}: {path}: {message}")
+
+    def check_keys(self, table: Mapping[str, Any], allowed: tuple[str, ...], prefix: str) -> None:
+        for key in table:
+            if key not in allowed:
+                path = f"{prefix}.{key}" if prefix else str(key)
+                close = _closest(str(key), allowed)
+                if close:
+                    self.suggested.add(f"{prefix}.{close}" if prefix else close)
+                self.problem(
+                    path,
+                    f"unknown key{_did_you_mean(close)} (expected one of: {', '.join(allowed)})",
+                )
+
+    def table(self, value: Any, path: str, what: str) -> Mapping[str, Any] | None:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            self.problem(path, f"expected a table of {what}, got {_show(value)}")
+            return None
+        return value
+
+    def missing(self, table: Mapping[str, Any], key: str, prefix: str, message: str) -> bool:
+        """True when ``key`` is absent; a problem unless a "did you mean" already named it."""
+        if key in table:
+            return False
+        if f"{prefix}.{key}" not in self.suggested:
+            self.problem(f"{prefix}.{key}", message)
+        return True
+
+    def known_name(self, name: Any, names: list[str], path: str, what: str) -> bool:
+        """True when ``name`` is one of ``names``; else a problem naming the ``what``s there are."""
+        if isinstance(name, str) and name in names:
+            return True
+        hint = _hint(name, names) if isinstance(name, str) else ""
+        self.problem(
+            path,
+            f"expected a {what} name (one of: {', '.join(map(str, names)) or 'none'}), "
+            f"got {_show(name)}{hint}",
+        )
+        return False
+
+    def optional(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        prefix: str,
+        check: Callable[[Any, str], Any],
+        default: Any = None,
+    ) -> Any:
+        """``check(table[key], key path)``, or ``default`` when the key is absent or invalid."""
+        if key not in table:
+            return default
+        value = check(table[key], f"{prefix}.{key}" if prefix else key)
+        return default if value is None else value
+
+    # -- scalars -------------------------------------------------------------------------------
+
+    def share(self, value: Any, path: str, bounds: str) -> float | None:
+        """A share (0.8 or "80%") within ``bounds``, e.g. ``"[0, 1)"`` or ``"[0, inf]"``."""
+        lo, hi = bounds[0], bounds[-1]
+        low, high = (float(x) for x in bounds[1:-1].split(","))
+        closed_low, closed_high = lo == "[", hi == "]"
+        expected = f"a share in {lo}{low:g}, {high:g}{hi} such as 0.8 or '80%'"
+        if math.isinf(high):
+            expected = f"a number {'≥' if closed_low else '>'} {low:g} (0.1 or '10%')"
+        share = None
+        if not (isinstance(value, (Mapping, list)) or value is None):
+            try:
+                share = parse_share(value)
+            except ValueError:
+                pass
+        if (
+            share is None
+            or not (share >= low if closed_low else share > low)
+            or not (share <= high if closed_high else share < high)
+        ):
+            self.problem(path, f"expected {expected}, got {_show(value)}")
+            return None
+        return share
+
+    def duration(self, value: Any, path: str) -> float | None:
+        try:
+            return _duration_value(value)
+        except ValueError as exc:
+            self.problem(path, str(exc))
+            return None
+
+    def whole(self, value: Any, path: str, low: int, what: str) -> int | None:
+        if not _is_finite(value) or float(value) != int(value) or value < low:
+            self.problem(path, f"must be a whole number ≥ {low}{what}, got {_show(value)}")
+            return None
+        return int(value)
+
+    # -- CSV -----------------------------------------------------------------------------------
+
+    def read_csv(self, name: str, path: str) -> _Table | None:
+        file = Path(name)
+        if not file.is_absolute() and self.base_dir is not None:
+            file = self.base_dir / file
+        key = file.resolve()
+        if key in self.tables:
+            table = self.tables[key]
+            if table is None:
+                self.problem(path, f"CSV file {name!r} cannot be used (see above)")
+            return table
+        table = None
+        try:
+            with open(file, newline="", encoding="utf-8-sig") as handle:
+                reader = csv.reader(handle)
+                header = next(reader, None)
+                if header is None:
+                    self.problem(
+                        f"{path}.csv", f"CSV file {name!r} is empty, expected a header row"
+                    )
+                else:
+                    rows = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
+                    table = _Table([h.strip() for h in header], rows)
+        except FileNotFoundError:
+            where = file.parent.resolve()
+            self.problem(f"{path}.csv", f"CSV file not found: {name!r} (looked in {where})")
+        except IsADirectoryError:
+            self.problem(f"{path}.csv", f"expected a CSV file, got a directory: {str(file)!r}")
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            self.problem(f"{path}.csv", f"CSV file {str(file)!r} cannot be read: {exc}")
+        self.tables[key] = table
+        return table
+
+    def csv_column(
+        self, ref: Mapping[str, Any], path: str, convert: Callable[[str], float], blanks: bool
+    ) -> tuple[np.ndarray, _Table] | None:
+        """The converted cells of ``ref["column"]`` in ``ref["csv"]``, or None after a problem."""
+        name, column = ref.get("csv"), ref.get("column")
+        ok = True
+        if not isinstance(name, str) or not name:
+            self.problem(f"{path}.csv", f"expected a CSV file name (text), got {_show(name)}")
+            ok = False
+        if not isinstance(column, str) or not column:
+            self.problem(f"{path}.column", f"expected a column name (text), got {_show(column)}")
+            ok = False
+        if not ok:
+            return None
+        table = self.read_csv(name, path)
+        if table is None:
+            return None
+        if column not in table.header:
+            self.problem(
+                f"{path}.column",
+                f"no column {column!r} in {name}{_hint(column, table.header)} "
+                f"(available: {', '.join(table.header)})",
+            )
+            return None
+        index = table.header.index(column)
+        values = []
+        bad = []
+        for line, row in table.rows:
+            text = row[index].strip() if index < len(row) else ""
+            if not text:
+                if blanks:
+                    continue
+                bad.append(f"line {line}: expected a value, got an empty cell")
+                continue
+            try:
+                values.append(convert(text))
+            except ValueError as exc:
+                bad.append(f"line {line}: {exc}")
+        if bad:
+            more = f" (and {len(bad) - 3} more)" if len(bad) > 3 else ""
+            self.problem(path, f"{name} column {column!r}, " + "; ".join(bad[:3]) + more)
+            return None
+        if not values:
+            self.problem(path, f"{name} column {column!r} has no values")
+            return None
+        return np.array(values, dtype=float), table
+
+    # -- per-interval fields -------------------------------------------------------------------
+
+    def per_interval(
+        self, value: Any, path: str, convert: Callable[[Any], float]
+    ) -> _Series | None:
+        """A number, a list (one per interval) or ``{csv, column}``; registered for lengths."""
+        series = None
+        if isinstance(value, Mapping):
+            self.check_keys(value, _CSV_KEYS, path)
+            got = self.csv_column(value, path, _from_cell(convert), blanks=False)
+            if got is not None:
+                array, table = got
+                labels = None
+                if "start" in table.header:
+                    index = table.header.index("start")
+                    labels = [
+                        row[index].strip() if index < len(row) else "" for _, row in table.rows
+                    ]
+                series = _Series(path, array, len(array), labels)
+        elif isinstance(value, list):
+            if not value:
+                self.problem(path, "expected one value per interval, got an empty list")
+                return None
+            values = []
+            for i, item in enumerate(value):
+                try:
+                    values.append(convert(item))
+                except ValueError as exc:
+                    self.problem(f"{path}[{i}]", str(exc))
+            if len(values) == len(value):
+                series = _Series(path, np.array(values, dtype=float), len(values))
+            else:
+                # still count the length, so a wrong element does not also look like a wrong length
+                self.series.append(_Series(path, 0.0, len(value)))
+        else:
+            try:
+                series = _Series(path, convert(value))
+            except ValueError as exc:
+                self.problem(path, str(exc))
+        if series is not None:
+            self.series.append(series)
+        return series
+
+    # -- distributions -------------------------------------------------------------------------
+
+    def shape(self, spec: Mapping[str, Any], path: str) -> Distribution | None:
+        """The distribution that a ``{ dist, cv }`` or ``{ dist, csv, column }`` table names."""
+        dist = spec.get("dist")
+        if dist is None:
+            self.problem(f"{path}.dist", f"required: one of {', '.join(_SHAPES)}")
+            return None
+        if dist not in _SHAPES:
+            hint = _hint(dist, _SHAPES) if isinstance(dist, str) else ""
+            self.problem(
+                f"{path}.dist", f"expected one of {', '.join(_SHAPES)}, got {_show(dist)}{hint}"
+            )
+            return None
+        if dist in _CV_SHAPES:
+            for key in ("csv", "column"):
+                if key in spec:
+                    self.problem(f"{path}.{key}", f'only for dist = "empirical", not {dist!r}')
+            if "cv" not in spec:
+                self.problem(
+                    f"{path}.cv", f"required for {dist}: the coefficient of variation (> 0)"
+                )
+                return None
+            cv = spec["cv"]
+            if not _is_finite(cv) or cv <= 0:
+                self.problem(
+                    f"{path}.cv", f"expected a coefficient of variation > 0, got {_show(cv)}"
+                )
+                return None
+            return _CV_SHAPES[dist](float(cv))
+        if dist in _FIXED_SHAPES:
+            for key in ("cv", "csv", "column"):
+                if key in spec:
+                    self.problem(
+                        f"{path}.{key}",
+                        f"not used with dist = {dist!r}"
+                        + (" (its cv is fixed)" if key == "cv" else ""),
+                    )
+            return _FIXED_SHAPES[dist]()
+        if "cv" in spec:
+            self.problem(
+                f"{path}.cv", "not used with dist = 'empirical' (the samples give the shape)"
+            )
+        got = self.csv_column(spec, path, _from_cell(_sample_value), blanks=True)
+        if got is None:
+            return None
+        values = got[0]
+        if not values.sum() > 0:
+            self.problem(path, f"empirical samples in {spec['csv']} are all 0")
+            return None
+        return Empirical(tuple(float(v) for v in values), source=f"{spec['csv']}:{spec['column']}")
+
+    def handle_time(self, value: Any, path: str) -> Distribution:
+        if value is None:
+            return Exponential()
+        if isinstance(value, str):
+            if value in _FIXED_SHAPES:
+                return _FIXED_SHAPES[value]()
+            extra = ""
+            if value in _SHAPES:
+                extra = f' ({value} needs a table, e.g. {{ dist = "{value}", cv = 0.8 }})'
+            self.problem(
+                path,
+                'expected "exponential", "deterministic" or a table '
+                f"{{ dist = …, cv = … }}, got {_show(value)}{extra}"
+                + (_hint(value, _SHAPES) if not extra else ""),
+            )
+            return Exponential()
+        if isinstance(value, Mapping):
+            self.check_keys(value, _HANDLE_TIME_KEYS, path)
+            return self.shape(value, path) or Exponential()
+        self.problem(
+            path, f'expected "exponential", "deterministic" or a table, got {_show(value)}'
+        )
+        return Exponential()
+
+    def patience(self, value: Any, path: str) -> tuple[_Series | None, Distribution]:
+        """Mean patience per interval (None: never abandons) and its distribution.
+
+        A duration, list or ``{ csv, column }`` is an exponential patience with that
+        mean; a table with ``dist`` or ``mean`` gives both.
+        """
+        if value is None:
+            return None, Exponential()
+        if not isinstance(value, Mapping) or ("dist" not in value and "mean" not in value):
+            return self.per_interval(value, path, _duration_value), Exponential()
+        self.check_keys(value, _PATIENCE_KEYS, path)
+        if "dist" not in value:  # { mean = "150s" }: exponential, as for a bare duration
+            dist: Distribution = Exponential()
+        else:
+            dist = self.shape(value, path) or Exponential()
+        if "mean" in value:
+            mean = self.per_interval(value["mean"], f"{path}.mean", _duration_value)
+        elif isinstance(dist, Empirical):
+            mean = _Series(f"{path}.mean", dist.mean)
+        else:
+            self.problem(f"{path}.mean", 'required: the mean patience, e.g. mean = "150s"')
+            mean = None
+        return mean, dist
+
+    # -- the document --------------------------------------------------------------------------
+
+    def build(self) -> Scenario:
+        """The scenario, or :class:`ScenarioError` listing every problem in the document."""
+        doc = _plain(self.doc)
+        if not isinstance(doc, Mapping):
+            raise ScenarioError(
+                [f"{self.where}: expected a table (a dict) at the top, got {_show(doc)}"]
+            )
+        self.check_keys(doc, _TOP_KEYS, "")
+
+        name = doc.get("name", self.source.stem if self.source is not None else "scenario")
+        if not isinstance(name, str) or not name.strip():
+            self.problem("name", f"expected a non-empty text, got {_show(name)}")
+            name = "scenario"
+        if "version" in doc and doc["version"] != 1:
+            self.problem(
+                "version",
+                f"this ccsim reads scenario format version 1, got {_show(doc['version'])}",
+            )
+        interval = self.interval(doc.get("interval"))
+        start = self.start(doc.get("start", "00:00"))
+        options = {
+            "seed": self.optional(doc, "seed", "", partial(self.whole, low=0, what=""), 0),
+            "shrinkage": self.optional(
+                doc, "shrinkage", "", partial(self.share, bounds="[0, 1)"), 0.0
+            ),
+            "volume_uncertainty": self.optional(
+                doc, "volume_uncertainty", "", partial(self.share, bounds="[0, inf]"), 0.0
+            ),
+            "dequeue": self.dequeue(doc.get("routing")),
+        }
+        raw_channels, raw_groups = self.channels_and_groups(doc)
+        n, labels = self.intervals()
+        if self.problems:
+            raise ScenarioError(self.problems)
+
+        channels = {}
+        for cname, raw in raw_channels.items():
+            patience = raw.pop("patience")
+            channels[cname] = Channel(
+                name=cname,
+                volume=raw.pop("volume").expand(n),
+                aht=raw.pop("aht").expand(n),
+                patience=patience.expand(n) if patience is not None else None,
+                **raw,
+            )
+        groups = {}
+        for gname, (skills, agents) in raw_groups.items():
+            array = agents.expand(n).astype(np.int64) if agents is not None else None
+            groups[gname] = Group(name=gname, skills=skills, agents=array)
+        scenario = Scenario(
+            name=name,
+            interval=interval,
+            starts=labels if labels is not None else _labels(start, interval, n),
+            channels=channels,
+            groups=groups,
+            source=self.source,
+            spec=_jsonable(doc),
+            base_dir=self.base_dir,
+            **options,
+        )
+        self.check_oddities(scenario)
+        return scenario.replace(warnings=tuple(self.warnings))
+
+    def dequeue(self, routing: Any) -> str:
+        """The ``[routing]`` table's dequeue rule (default ``"priority"``)."""
+        routing = self.table(routing, "routing", "routing options")
+        if not routing:
+            return "priority"
+        self.check_keys(routing, _ROUTING_KEYS, "routing")
+        value = routing.get("dequeue", "priority")
+        if value in _DEQUEUE:
+            return value
+        hint = _hint(value, _DEQUEUE) if isinstance(value, str) else ""
+        self.problem(
+            "routing.dequeue",
+            f'expected "priority" or "longest_waiting", got {_show(value)}{hint}',
+        )
+        return "priority"
+
+    def channels_and_groups(
+        self, doc: Mapping[str, Any]
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[tuple[str, ...], _Series | None]]]:
+        """The checked ``[channels.NAME]`` and ``[groups.NAME]`` tables that can be built."""
+        channel_specs = self.table(doc.get("channels"), "channels", "channels")
+        group_specs = self.table(doc.get("groups"), "groups", "agent groups")
+        if channel_specs is not None and not channel_specs and "channels" not in doc:
+            self.problem("channels", "required: at least one [channels.NAME] table")
+        elif channel_specs is not None and not channel_specs:
+            self.problem("channels", "expected at least one channel, got none")
+        channel_specs = channel_specs or {}
+        group_specs = group_specs or {}
+
+        raw_channels = {}
+        for cname, spec in channel_specs.items():
+            raw = self.channel(str(cname), spec, group_specs)
+            if raw is not None:
+                raw_channels[str(cname)] = raw
+        raw_groups = {}
+        for gname, spec in group_specs.items():
+            raw = self.group(str(gname), spec, list(channel_specs))
+            if raw is not None:
+                raw_groups[str(gname)] = raw
+        group_names = ", ".join(str(g) for g in group_specs) or "none"
+        for cname, spec in channel_specs.items():
+            if isinstance(spec, Mapping) and not any(
+                isinstance(group, Mapping)
+                and isinstance(group.get("skills"), list)
+                and cname in group["skills"]
+                for group in group_specs.values()
+            ):
+                self.problem(
+                    f"channels.{cname}",
+                    f"no group has {cname!r} in its skills, got groups: {group_names} — nobody "
+                    f"would ever answer it, every contact would count as unanswered and its "
+                    f"target could never be met; add {cname!r} to a group's skills",
+                )
+        return raw_channels, raw_groups
+
+    def interval(self, value: Any) -> float:
+        if value is None:
+            self.problem("interval", 'required: the length of a planning interval, e.g. "30min"')
+            return 1800.0
+        seconds = self.duration(value, "interval")
+        if seconds is None:
+            return 1800.0
+        per_day = _DAY / seconds
+        if abs(per_day - round(per_day)) > 1e-9 or seconds > _DAY:
+            self.problem(
+                "interval",
+                f"must divide a day (24h) evenly, e.g. 15min, 30min or 60min; got {_show(value)} "
+                f"({per_day:.4g} per day)",
+            )
+            return 1800.0
+        return seconds
+
+    def start(self, value: Any) -> dt.datetime | int:
+        """The first label: a datetime, or minutes after midnight when no date is given."""
+        if isinstance(value, dt.datetime):
+            return value.replace(second=0, microsecond=0, tzinfo=None)
+        if isinstance(value, dt.time):
+            return value.hour * 60 + value.minute
+        expected = 'expected "HH:MM" or "YYYY-MM-DD HH:MM"'
+        if not isinstance(value, str):
+            self.problem("start", f"{expected}, got {_show(value)}")
+            return 0
+        text = value.strip()
+        match = re.fullmatch(r"(?:(\d{4}-\d{2}-\d{2})[ T])?(\d{1,2}):(\d{2})(?::00)?", text)
+        if match:
+            hour, minute = int(match.group(2)), int(match.group(3))
+            if hour < 24 and minute < 60:
+                if match.group(1) is None:
+                    return hour * 60 + minute
+                try:
+                    day = dt.date.fromisoformat(match.group(1))
+                except ValueError:
+                    pass
+                else:
+                    return dt.datetime(day.year, day.month, day.day, hour, minute)
+        self.problem("start", f"{expected}, got {_show(value)}")
+        return 0
+
+    def channel(
+        self, cname: str, spec: Any, group_specs: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        """The checked fields of ``[channels.NAME]`` as :class:`Channel` arguments (volume, aht
+        and patience still as :class:`_Series`), or None when volume or aht is unusable."""
+        path = f"channels.{cname}"
+        if not isinstance(spec, Mapping):
+            self.problem(
+                path, f"expected a table of channel fields (volume, aht, …), got {_show(spec)}"
+            )
+            return None
+        self.check_keys(spec, _CHANNEL_KEYS, path)
+        for key, what in (("volume", "contacts offered per interval"), ("aht", "mean handle time")):
+            self.missing(
+                spec,
+                key,
+                path,
+                f"required: {what} (a number, a list per interval or {{ csv, column }}), "
+                "got nothing",
+            )
+
+        def get(key: str, check: Callable[[Any, str], Any], default: Any = None) -> Any:
+            return self.optional(spec, key, path, check, default)
+
+        raw: dict[str, Any] = {
+            "volume": get("volume", partial(self.per_interval, convert=_volume_value)),
+            "aht": get("aht", partial(self.per_interval, convert=_duration_value)),
+            "handle_time": self.handle_time(spec.get("handle_time"), f"{path}.handle_time"),
+        }
+        raw["patience"], raw["patience_dist"] = self.patience(
+            spec.get("patience"), f"{path}.patience"
+        )
+        raw["concurrency"] = get(
+            "concurrency",
+            partial(self.whole, low=1, what=" (contacts one agent handles at once)"),
+            1,
+        )
+        raw["concurrency_slowdown"] = get(
+            "concurrency_slowdown", partial(self.share, bounds="[0, inf]"), 0.0
+        )
+        raw["service_level"] = get("service_level", partial(self.share, bounds="(0, 1)"))
+        raw["target_time"] = get("within", self.duration)
+        if "service_level" in spec:
+            self.missing(
+                spec,
+                "within",
+                path,
+                "required when service_level is given: the time to answer within, e.g. "
+                'within = "20s"; got nothing',
+            )
+        if "within" in spec:
+            self.missing(
+                spec,
+                "service_level",
+                path,
+                "required when within is given: the share to answer in time, e.g. "
+                "service_level = 0.8; got nothing",
+            )
+        raw["asa"] = get("asa", self.duration)
+        raw["max_abandon"] = get("max_abandon", partial(self.share, bounds="(0, 1)"))
+        raw["max_occupancy"] = get("max_occupancy", partial(self.share, bounds="(0, 1]"))
+        raw["route_to"] = self.route_to(cname, spec, group_specs) if "route_to" in spec else None
+        if raw["volume"] is None or raw["aht"] is None:
+            return None
+        return raw
+
+    def route_to(
+        self, cname: str, spec: Mapping[str, Any], group_specs: Mapping[str, Any]
+    ) -> tuple[str, ...] | None:
+        path = f"channels.{cname}.route_to"
+        value = spec["route_to"]
+        if not isinstance(value, list) or not value:
+            self.problem(path, f"expected a non-empty list of group names, got {_show(value)}")
+            return None
+        names = []
+        for i, gname in enumerate(value):
+            if not self.known_name(gname, list(group_specs), f"{path}[{i}]", "group"):
+                continue
+            skills = (
+                group_specs[gname].get("skills")
+                if isinstance(group_specs[gname], Mapping)
+                else None
+            )
+            if isinstance(skills, list) and cname not in skills:
+                self.problem(
+                    f"{path}[{i}]",
+                    f"group {gname!r} cannot serve {cname!r}: its skills are "
+                    f"{', '.join(map(str, skills)) or 'none'}; "
+                    f"add {cname!r} to groups.{gname}.skills",
+                )
+            if gname in names:
+                self.problem(f"{path}[{i}]", f"group {gname!r} is listed twice")
+            names.append(gname)
+        return tuple(names)
+
+    def group(
+        self, gname: str, spec: Any, channel_names: list[str]
+    ) -> tuple[tuple[str, ...], _Series | None] | None:
+        path = f"groups.{gname}"
+        if not isinstance(spec, Mapping):
+            self.problem(path, f"expected a table with skills and agents, got {_show(spec)}")
+            return None
+        self.check_keys(spec, _GROUP_KEYS, path)
+        skills = spec.get("skills")
+        ok = True
+        if not isinstance(skills, list) or not skills:
+            self.problem(
+                f"{path}.skills",
+                "expected a non-empty list of channel names in priority order, "
+                f"got {_show(skills)}",
+            )
+            skills, ok = [], False
+        seen = []
+        for i, skill in enumerate(skills):
+            if not self.known_name(skill, channel_names, f"{path}.skills[{i}]", "channel"):
+                ok = False
+            elif skill in seen:
+                self.problem(f"{path}.skills[{i}]", f"channel {skill!r} is listed twice")
+                ok = False
+            seen.append(skill)
+        agents = None
+        if self.missing(
+            spec,
+            "agents",
+            path,
+            'required: agents per interval (a number, a list, { csv, column } or "auto"), '
+            "got nothing",
+        ):
+            ok = False
+        elif spec["agents"] != "auto":
+            value = spec["agents"]
+            if isinstance(value, str):
+                self.problem(
+                    f"{path}.agents",
+                    'expected a whole number ≥ 0, a list, { csv, column } or "auto", '
+                    f"got {_show(value)}",
+                )
+                ok = False
+            else:
+                agents = self.per_interval(value, f"{path}.agents", _agents_value)
+                ok = ok and agents is not None
+        return (tuple(skills), agents) if ok else None
+
+    def intervals(self) -> tuple[int, list[str] | None]:
+        """The number of intervals (the common length of lists and CSV columns) and CSV labels."""
+        lengths = [s for s in self.series if s.length is not None]
+        if not lengths:
+            return 1, None
+        counts: dict[int, list[str]] = {}
+        for s in lengths:
+            counts.setdefault(s.length, []).append(s.path)
+        n = max(counts, key=lambda length: len(counts[length]))
+        if len(counts) > 1:
+            agree = counts[n]
+            shown = ", ".join(agree[:3]) + (f" and {len(agree) - 3} more" if len(agree) > 3 else "")
+            for s in lengths:
+                if s.length != n:
+                    self.problem(
+                        s.path,
+                        f"expected {n} values (one per interval, like {shown}), got {s.length}",
+                    )
+        labels = next((s.labels for s in lengths if s.labels is not None and s.length == n), None)
+        return n, labels
+
+    def check_oddities(self, scenario: Scenario) -> None:
+        """Warnings: legal but probably unintended."""
+        for group in scenario.groups.values():
+            if group.agents is not None and not group.agents.any():
+                self.warn(f"groups.{group.name}.agents", "0 agents in every interval")
+        for channel in scenario.channels.values():
+            path = f"channels.{channel.name}"
+            if not channel.volume.any():
+                self.warn(f"{path}.volume", "0 contacts in every interval")
+            if channel.concurrency == 1 and channel.concurrency_slowdown > 0:
+                self.warn(f"{path}.concurrency_slowdown", "has no effect with concurrency 1")
+            serving = [scenario.groups[g] for g in scenario.groups_for(channel.name)]
+            if serving and all(g.agents is not None for g in serving):
+                staffed = sum(g.agents for g in serving)
+                empty = np.flatnonzero((channel.volume > 0) & (staffed == 0))
+                if empty.size:
+                    self.warn(
+                        f"{path}.volume",
+                        f"contacts arrive in {empty.size} interval(s) with no agent able to answer "
+                        f"(first: {scenario.starts[empty[0]]}); they will wait or go unanswered",
+                    )
+
+
+def _labels(start: dt.datetime | int, interval: float, n: int) -> list[str]:
+    """Interval labels from the first one: dated labels roll over midnight, times wrap at 24h."""
+    if isinstance(start, dt.datetime):
+        step = dt.timedelta(seconds=interval)
+        return [(start + i * step).strftime("%Y-%m-%d %H:%M") for i in range(n)]
+    minutes = start * 60.0
+    labels = []
+    for i in range(n):
+        total = int((minutes + i * interval) // 60) % 1440
+        labels.append(f"{total // 60:02d}:{total % 60:02d}")
+    return labels
+
+
+# --- overrides ------------------------------------------------------------------------------
+
+
+def _allowed_keys(parts: list[str]) -> tuple[str, ...] | None:
+    """Keys the format allows in the table at ``parts`` (None: any name, e.g. channels)."""
+    if not parts:
+        return _TOP_KEYS
+    if parts == ["routing"]:
+        return _ROUTING_KEYS
+    if parts in (["channels"], ["groups"]):
+        return None
+    if len(parts) == 2 and parts[0] == "channels":
+        return _CHANNEL_KEYS
+    if len(parts) == 2 and parts[0] == "groups":
+        return _GROUP_KEYS
+    if len(parts) == 3 and parts[0] == "channels" and parts[2] == "handle_time":
+        return _HANDLE_TIME_KEYS
+    if len(parts) == 3 and parts[0] == "channels" and parts[2] == "patience":
+        return _PATIENCE_KEYS
+    return _CSV_KEYS
+
+
+def _apply_override(doc: dict[str, Any], path: str, value: Any) -> str | None:
+    """Set ``path`` in ``doc`` to ``value`` (None: remove it); return a problem or None."""
+    parts = path.split(".")
+    if not path or any(not part for part in parts):
+        return "not a dotted key path such as 'channels.voice.aht'"
+    node: Any = doc
+    for depth, part in enumerate(parts[:-1]):
+        here = ".".join(parts[: depth + 1])
+        if isinstance(node, list):
+            if not (part.isdigit() and int(part) < len(node)):
+                return f"unknown path: '{here}' is not an index of a list of {len(node)}"
+            node = node[int(part)]
+        elif isinstance(node, dict):
+            if part not in node:
+                allowed = _allowed_keys(parts[:depth])
+                if depth == 0 and part in ("routing", "channels", "groups"):
+                    node[part] = {}
+                else:
+                    names = list(node) if allowed is None else list(allowed)
+                    return (
+                        f"unknown path: no '{part}' in {here.rpartition('.')[0] or 'the scenario'}"
+                        + _hint(part, names)
+                    )
+            node = node[part]
+        else:
+            return f"unknown path: '{here.rpartition('.')[0]}' is {_show(node)}, not a table"
+    last = parts[-1]
+    if isinstance(node, list):
+        if not (last.isdigit() and int(last) < len(node)):
+            return f"unknown path: '{last}' is not an index of a list of {len(node)}"
+        if value is None:
+            return "cannot remove one element of a list"
+        node[int(last)] = copy.deepcopy(value)
+        return None
+    if not isinstance(node, dict):
+        return f"unknown path: '{path.rpartition('.')[0]}' is {_show(node)}, not a table"
+    allowed = _allowed_keys(parts[:-1])
+    if last not in node and allowed is not None and last not in allowed:
+        return f"unknown key '{last}'" + _hint(last, allowed)
+    if value is None:
+        node.pop(last, None)
+    else:
+        node[last] = copy.deepcopy(value)
+    return None
