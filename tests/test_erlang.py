@@ -89,11 +89,12 @@ def test_erlang_a_reference(row):
     got = e.erlang_a(
         row["arrival_rate"], row["aht"], row["patience"], int(row["agents"]), row["target_time"]
     )
-    assert got.p_wait == pytest.approx(row["p_wait"], rel=1e-7)
-    assert got.p_abandon == pytest.approx(row["p_abandon"], rel=1e-7)
-    assert got.service_level == pytest.approx(row["service_level"], rel=1e-7)
-    assert got.asa == pytest.approx(row["asa_served"], rel=1e-7)
-    assert got.occupancy == pytest.approx(row["occupancy"], rel=1e-7)
+    # the reference values have 10 significant digits
+    assert got.p_wait == pytest.approx(row["p_wait"], rel=1e-9)
+    assert got.p_abandon == pytest.approx(row["p_abandon"], rel=1e-9)
+    assert got.service_level == pytest.approx(row["service_level"], rel=1e-9)
+    assert got.asa == pytest.approx(row["asa_served"], rel=1e-9)
+    assert got.occupancy == pytest.approx(row["occupancy"], rel=1e-9)
 
 
 def test_textbook_case():
@@ -211,6 +212,67 @@ def test_vectorised_equals_elementwise():
         e.required_agents(a[i], aht[i], target_time=20, service_level=0.8, patience=90.0)
         for i in range(8)
     ]
+
+
+def test_erlang_a_vectorised_equals_per_element_reference():
+    """The array engine against the former per-element sums (``_erlang_a_one``) on random cases
+    spanning every regime: light and heavy load, short and long patience, t = 0, 1 agent."""
+    rng = np.random.default_rng(17)
+    size = 400
+    a = 10 ** rng.uniform(-2, 3.3, size)
+    aht = rng.uniform(20, 900, size)
+    patience = 10 ** rng.uniform(0.5, 3.5, size)
+    n = np.maximum(1, np.round(a * rng.uniform(0.3, 2.0, size) + rng.integers(-5, 10, size)))
+    t = rng.choice([0.0, 5.0, 20.0, 60.0, 300.0], size)
+    lam = a / aht
+    got = e.erlang_a(lam, aht, patience, n, t)
+    want = np.array(
+        [e._erlang_a_one(*(float(v[i]) for v in (lam, aht, patience, n, t))) for i in range(size)]
+    ).T
+    for key, new, old in zip(got._fields, got, want, strict=True):
+        # relative 1e-10; the former service level subtracts two sums (absolute error ≈ 1e-12)
+        floor = 1e-11 if key == "service_level" else 1e-300
+        np.testing.assert_allclose(new, old, rtol=1e-10, atol=floor, err_msg=key)
+
+
+def test_required_agents_patience_equals_per_element_reference():
+    rng = np.random.default_rng(23)
+    size = 60
+    a = 10 ** rng.uniform(-1, 2.7, size)
+    aht = rng.uniform(30, 600, size)
+    patience = 10 ** rng.uniform(0.7, 3, size)
+    t = rng.uniform(0, 60, size)
+    nan = np.full(size, np.nan)
+    for sl, w, occ, ab in [
+        (0.8, nan, nan, nan),
+        (nan, 15.0, nan, nan),
+        (nan, nan, 0.85, 0.03),
+        (0.9, 30.0, 0.9, 0.05),
+    ]:
+        kwargs = {
+            "service_level": None if np.isnan(sl).all() else sl,
+            "asa": None if np.isnan(w).all() else w,
+            "max_occupancy": None if np.isnan(occ).all() else occ,
+            "max_abandon": None if np.isnan(ab).all() else ab,
+        }
+        got = e.required_agents(a, aht, target_time=t, patience=patience, **kwargs)
+        args = np.broadcast_arrays(a, aht, t, sl, w, occ, patience, ab)
+        want = e._required_a_reference(*(np.array(v, dtype=float) for v in args))
+        assert got.tolist() == want.tolist()
+        lam = a / aht
+        r = e.erlang_a(lam, aht, patience, got, t)
+        below = e.erlang_a(lam, aht, patience, got - 1, t)
+        for res, should in ((r, True), (below, False)):
+            meets = np.ones(size, dtype=bool)
+            if kwargs["service_level"] is not None:
+                meets &= res.service_level >= sl
+            if kwargs["asa"] is not None:
+                meets &= res.asa <= w
+            if kwargs["max_occupancy"] is not None:
+                meets &= res.occupancy <= occ
+            if kwargs["max_abandon"] is not None:
+                meets &= res.p_abandon <= ab
+            assert (meets == should).all() if should else (~meets | (got == 1)).all()
 
 
 def test_broadcasting_shapes():
