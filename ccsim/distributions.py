@@ -81,11 +81,10 @@ class Deterministic(Distribution):
 
 
 @dataclass(frozen=True)
-class LogNormal(Distribution):
-    """Lognormal with the given mean and coefficient of variation ``cv`` (> 0)."""
+class _ShapeByCV(Distribution):
+    """A family fixed by its coefficient of variation ``cv`` (> 0); the mean comes at sampling."""
 
     cv_value: float = 1.0
-    name: str = field(default="lognormal", init=False)
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.cv_value) and self.cv_value > 0):
@@ -94,6 +93,13 @@ class LogNormal(Distribution):
     @property
     def cv(self) -> float:
         return self.cv_value
+
+
+@dataclass(frozen=True)
+class LogNormal(_ShapeByCV):
+    """Lognormal with the given mean and coefficient of variation ``cv`` (> 0)."""
+
+    name: str = field(default="lognormal", init=False)
 
     def sample(self, rng, mean, size=None):
         sigma2 = math.log1p(self.cv_value**2)
@@ -103,19 +109,10 @@ class LogNormal(Distribution):
 
 
 @dataclass(frozen=True)
-class Gamma(Distribution):
+class Gamma(_ShapeByCV):
     """Gamma with the given mean and coefficient of variation ``cv`` (> 0)."""
 
-    cv_value: float = 1.0
     name: str = field(default="gamma", init=False)
-
-    def __post_init__(self) -> None:
-        if not (math.isfinite(self.cv_value) and self.cv_value > 0):
-            raise ValueError(f"cv must be a number > 0, got {self.cv_value!r}")
-
-    @property
-    def cv(self) -> float:
-        return self.cv_value
 
     def sample(self, rng, mean, size=None):
         shape = 1.0 / self.cv_value**2
