@@ -247,10 +247,14 @@ class StaffingPlan:
         )
 
     def intervals_table(self) -> Table:
-        """One row per channel × interval with ``traffic, agents_erlang, agents, fte``.
+        """One row per channel × interval: the KPI columns, then ``traffic, agents_erlang,
+        agents, fte`` (the column order of ``intervals.csv``, see the design's Outputs).
 
-        When verified, the simulated KPIs of the final plan come first, in the
-        column order of ``intervals.csv`` (see the design's Outputs).
+        When verified, the KPIs are those simulated for the final plan, with their
+        95% confidence intervals. Otherwise they are the Erlang C/A prediction at
+        the channel's recommended agents (counts are expected values; no
+        confidence interval: ``_lo``/``_hi`` are empty) and empty for deferred
+        channels, which Erlang does not describe.
         """
         sc = self.scenario
         recommended = self.channel_agents()
@@ -258,12 +262,17 @@ class StaffingPlan:
             base = self.simulation.intervals
             columns = {name: base[name] for name in base.columns}
         else:
+            predicted = [
+                predicted_kpis(channel, recommended[name], sc.interval)
+                for name, channel in sc.channels.items()
+            ]
             columns = {
                 "channel": np.repeat(np.array(list(sc.channels), dtype=object), sc.n_intervals),
                 "interval": np.tile(np.arange(sc.n_intervals, dtype=np.int64), len(sc.channels)),
                 "start": np.tile(np.array(sc.starts, dtype=object), len(sc.channels)),
-                "offered": np.concatenate([c.volume for c in sc.channels.values()]),
             }
+            for key in predicted[0]:
+                columns[key] = np.concatenate([p[key] for p in predicted])
         traffic = np.concatenate([c.traffic(sc.interval) for c in sc.channels.values()])
         erl = np.concatenate([self.requirement[c] for c in sc.channels])
         final = np.concatenate([recommended[c] for c in sc.channels])
@@ -397,6 +406,62 @@ def _target_text(channel: Channel) -> str:
     if channel.asa is not None:
         return f"ASA {format_duration(channel.asa)}"
     return "—"
+
+
+def predicted_kpis(channel: Channel, agents: np.ndarray, interval: float) -> dict[str, np.ndarray]:
+    """Erlang C/A prediction of the ``intervals.csv`` KPIs at ``agents`` per interval.
+
+    Counts are expected values per interval; ``asa`` is the mean wait of
+    answered contacts (seconds); occupancy is the busy share of the agents.
+    Concurrency k is read as k slots per agent with the stretched handle time
+    (as in the requirement). Deferred channels and closed intervals give NaN
+    rates; the confidence-interval columns are NaN (nothing was sampled).
+    """
+    n = len(channel.volume)
+    nan = np.full(n, np.nan)
+    volume = channel.volume.astype(float)
+    out = {
+        "offered": volume,
+        "answered": nan.copy(),
+        "abandoned": nan.copy(),
+        "unanswered": np.zeros(n),
+        "answered_within": nan.copy(),
+        "service_level": nan.copy(),
+        "service_level_lo": nan.copy(),
+        "service_level_hi": nan.copy(),
+        "asa": nan.copy(),
+        "abandon_rate": nan.copy(),
+        "occupancy": nan.copy(),
+    }
+    k = channel.concurrency
+    aht = channel.aht * (1.0 + channel.concurrency_slowdown * (k - 1))
+    ok = (volume > 0) & (agents > 0)
+    if is_deferred(channel, interval) or not ok.any():
+        out["unanswered"] = nan.copy()
+        return out
+    slots = agents[ok] * k
+    traffic = volume[ok] * aht[ok] / interval
+    target = channel.target_time if channel.target_time is not None else 0.0
+    if channel.abandons:
+        measures = erlang.erlang_a(
+            volume[ok] / interval, aht[ok], channel.patience[ok], slots, target
+        )
+        level, abandon, wait = measures.service_level, measures.p_abandon, measures.asa
+        busy = measures.occupancy
+    else:
+        level = erlang.service_level(traffic, slots, aht[ok], target)
+        abandon = np.zeros(ok.sum())
+        wait = erlang.asa(traffic, slots, aht[ok])
+        busy = erlang.occupancy(traffic, slots)
+    out["abandoned"][ok] = volume[ok] * abandon
+    out["answered"][ok] = volume[ok] - out["abandoned"][ok]
+    out["abandon_rate"][ok] = abandon
+    out["asa"][ok] = wait
+    out["occupancy"][ok] = busy
+    if channel.target_time is not None:
+        out["service_level"][ok] = level
+        out["answered_within"][ok] = volume[ok] * level
+    return out
 
 
 def _split(total: np.ndarray, weights: np.ndarray) -> list[np.ndarray]:

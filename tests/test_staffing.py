@@ -324,3 +324,21 @@ def test_deferred_work_is_not_planned_into_closed_hours():
     assert need[3:].tolist() == [0, 0, 0]  # closed from 20:00
     # all of the day's email work (3 × 2 agent-hours) is planned before closing
     assert need[:3].sum() >= 6
+
+
+def test_analytic_plan_table_has_the_contract_columns_with_erlang_predictions():
+    from ccsim.sim.metrics import INTERVAL_COLUMNS
+
+    scenario = one_channel([100] * 3, "180s")
+    table = plan_staffing(scenario).intervals_table()
+    staff_columns = ["traffic", "agents_erlang", "agents", "fte"]
+    assert table.columns == [*INTERVAL_COLUMNS, *staff_columns]
+    assert table["agents"].tolist() == [14, 14, 14]
+    np.testing.assert_allclose(table["service_level"], erlang.service_level(10.0, 14, 180, 20))
+    np.testing.assert_allclose(table["asa"], erlang.asa(10.0, 14, 180))
+    assert np.isnan(table["service_level_lo"]).all()  # a prediction: nothing was sampled
+    with_patience = one_channel([100] * 3, "180s", patience="120s")
+    table = plan_staffing(with_patience).intervals_table()
+    exact = erlang.erlang_a(100 / 1800, 180, 120, table["agents"][0], 20)
+    assert table["abandon_rate"][0] == pytest.approx(exact.p_abandon)
+    assert table["answered"][0] + table["abandoned"][0] == pytest.approx(100)
