@@ -389,7 +389,13 @@ def staff(
     plot: bool,
     as_json: bool,
 ) -> None:
-    """Plan agents per channel and interval to meet the targets (Erlang, optionally verified)."""
+    """Plan agents per channel and interval to meet the targets (Erlang, optionally verified).
+
+    Every group is planned (the agents written in the scenario are taken as the
+    current roster); --keep-fixed plans only the groups with agents = "auto".
+    With --verify the Erlang plan is simulated and corrected until every open
+    interval meets its targets with 95% confidence (same days every iteration).
+    """
     import json
 
     from ccsim.staffing import plan_staffing
