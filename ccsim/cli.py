@@ -354,6 +354,23 @@ def validate(scenario: str, as_json: bool) -> None:
         click.echo(loaded.describe())
 
 
+def _jobs_option(command):
+    """``--jobs N``: worker processes for the replications (default: all cores)."""
+    return click.option(
+        "--jobs",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Worker processes playing the replications (default: all cores; "
+        "the numbers are the same for any).",
+    )(command)
+
+
+def _all_cores(jobs: int | None) -> int:
+    import os
+
+    return jobs or os.cpu_count() or 1
+
+
 @cli.command()
 @click.argument("scenario", type=click.Path(path_type=str))
 @click.option("--verify", is_flag=True, help="Correct the Erlang plan by simulation.")
@@ -370,6 +387,7 @@ def validate(scenario: str, as_json: bool) -> None:
     help="Simulated days per verification run.",
 )
 @click.option("--seed", type=int, default=None, help="Seed (default: the scenario's).")
+@_jobs_option
 @click.option(
     "--out",
     "out_dir",
@@ -385,6 +403,7 @@ def staff(
     keep_fixed: bool,
     replications: int,
     seed: int | None,
+    jobs: int | None,
     out_dir: str | None,
     plot: bool,
     as_json: bool,
@@ -411,6 +430,7 @@ def staff(
         replications=replications,
         seed=seed,
         progress=say,
+        jobs=_all_cores(jobs),
     )
     if out_dir is not None:
         _write_outputs(out_dir, lambda: plan.write(out_dir, plot=plot))
@@ -644,6 +664,7 @@ def sweep_command(
 @click.option(
     "--seed", type=click.IntRange(min=0), default=None, help="Seed (default: the scenario's)."
 )
+@_jobs_option
 @click.option(
     "--warmup",
     default="0",
@@ -661,7 +682,7 @@ def sweep_command(
 @click.option("--contacts", "with_contacts", is_flag=True, help="Also write contacts.csv.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def simulate_command(
-    scenario, replications, seed, warmup, out_dir, plot, with_contacts, as_json
+    scenario, replications, seed, jobs, warmup, out_dir, plot, with_contacts, as_json
 ) -> None:
     """Simulate a scenario: KPIs per channel and interval with 95% confidence intervals."""
     import json
@@ -686,7 +707,14 @@ def simulate_command(
         hidden=not show,
     ) as bar:
         try:
-            result = simulate(loaded, replications, seed, warmup=warmup_s, progress=bar.update)
+            result = simulate(
+                loaded,
+                replications,
+                seed,
+                warmup=warmup_s,
+                progress=bar.update,
+                jobs=_all_cores(jobs),
+            )
         except ValueError as exc:
             raise InputError(str(exc)) from None
     if out_dir is not None:

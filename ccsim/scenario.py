@@ -161,6 +161,19 @@ class Scenario:
         object.__setattr__(self, "channels", MappingProxyType(dict(self.channels)))
         object.__setattr__(self, "groups", MappingProxyType(dict(self.groups)))
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable state (worker processes get scenarios): the read-only views as dicts."""
+        state = dict(self.__dict__)
+        state["channels"] = dict(self.channels)
+        state["groups"] = dict(self.groups)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        state["channels"] = MappingProxyType(state["channels"])
+        state["groups"] = MappingProxyType(state["groups"])
+        self.__dict__.update(state)
+
     @property
     def n_intervals(self) -> int:
         """Number of planning intervals."""

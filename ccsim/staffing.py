@@ -514,6 +514,7 @@ def plan_staffing(
     seed: int | None = None,
     max_iterations: int = 60,
     progress: Callable[[str], None] | None = None,
+    jobs: int | None = 1,
 ) -> StaffingPlan:
     """Plan agents per group and interval for ``scenario``.
 
@@ -528,6 +529,8 @@ def plan_staffing(
     seed : seed of the verification (default: the scenario's); every iteration reuses it.
     max_iterations : cap on simulation runs in the verification.
     progress : called with a short status line after each simulation run.
+    jobs : worker processes for the verification's replications (the plan is the
+        same for any number).
 
     Returns
     -------
@@ -553,5 +556,6 @@ def plan_staffing(
             seed=plan.seed,
             max_iterations=max_iterations,
             progress=progress,
+            jobs=jobs,
         )
     return plan

@@ -193,8 +193,12 @@ def verify_plan(
     seed: int,
     max_iterations: int = 60,
     progress: Callable[[str], None] | None = None,
+    jobs: int | None = 1,
 ) -> StaffingPlan:
-    """Correct ``plan.agents`` in place by simulation; see the module doc. Returns ``plan``."""
+    """Correct ``plan.agents`` in place by simulation; see the module doc. Returns ``plan``.
+
+    ``jobs`` worker processes play the replications of each run (same numbers for any).
+    """
     from ccsim.sim import simulate
 
     scenario = plan.scenario
@@ -215,7 +219,9 @@ def verify_plan(
     def run() -> tuple[object, dict[str, np.ndarray]]:
         nonlocal runs
         runs += 1
-        result = simulate(scenario, replications=replications, seed=seed, agents=plan.agents)
+        result = simulate(
+            scenario, replications=replications, seed=seed, agents=plan.agents, jobs=jobs
+        )
         misses = interval_misses(scenario, result.intervals)
         total = sum(int(m.sum()) for m in misses.values())
         say(f"run {runs}: {plan.agent_hours():.1f} agent-hours, {total} interval misses")

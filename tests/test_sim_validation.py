@@ -279,3 +279,27 @@ def test_replication_does_not_depend_on_how_many_ran():
     mine = five["replication"] < 3
     for column in three.columns:
         np.testing.assert_array_equal(three[column], five[column][mine])
+
+
+def test_worker_processes_give_the_same_bytes(tmp_path):
+    """Replications played in 2 worker processes: the same records and KPIs as in one."""
+    scenario = ccsim.load_scenario("scenarios/omnichannel_day.toml")
+    one = ccsim.simulate(scenario, 6, seed=5, jobs=1)
+    two = ccsim.simulate(scenario, 6, seed=5, jobs=2)
+    assert one.intervals.to_csv() == two.intervals.to_csv()
+    for name in one.contacts.columns:
+        np.testing.assert_array_equal(one.contacts[name], two.contacts[name])
+
+
+def test_scenarios_pickle_for_worker_processes():
+    import pickle
+
+    scenario = ccsim.load_scenario("scenarios/multiskill_bank.toml")
+    copy = pickle.loads(pickle.dumps(scenario))
+    assert list(copy.channels) == list(scenario.channels)
+    assert copy.groups["bilingual"].skills == scenario.groups["bilingual"].skills
+    np.testing.assert_array_equal(
+        copy.channels["voice_en"].volume, scenario.channels["voice_en"].volume
+    )
+    with pytest.raises(TypeError):
+        copy.channels["x"] = None  # still a read-only view

@@ -342,3 +342,11 @@ def test_analytic_plan_table_has_the_contract_columns_with_erlang_predictions():
     exact = erlang.erlang_a(100 / 1800, 180, 120, table["agents"][0], 20)
     assert table["abandon_rate"][0] == pytest.approx(exact.p_abandon)
     assert table["answered"][0] + table["abandoned"][0] == pytest.approx(100)
+
+
+def test_verified_plan_does_not_depend_on_worker_processes():
+    scenario = one_channel([40, 80, 120, 80, 40], "6min", patience="90s")
+    one = plan_staffing(scenario, verify=True, replications=12, seed=4, jobs=1)
+    two = plan_staffing(scenario, verify=True, replications=12, seed=4, jobs=2)
+    assert one.agents["phones"].tolist() == two.agents["phones"].tolist()
+    assert one.intervals_table().to_csv() == two.intervals_table().to_csv()

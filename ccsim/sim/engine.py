@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -225,6 +225,53 @@ def _wait(seconds: float) -> str:
     return f"{seconds / 60:.1f}min" if seconds >= 120 else f"{seconds:.1f}s"
 
 
+def _play(
+    scenario: Scenario, staffing: np.ndarray, seed: int, warm: float, reps: Sequence[int]
+) -> list[tuple[dict[str, np.ndarray], Tally]]:
+    """Play replications ``reps``: their records and tallies, in order."""
+    out = []
+    for r in reps:
+        arrivals = generate_arrivals(scenario, seed, r)
+        raw = ContactCenter(scenario, staffing, arrivals).run()
+        rec = contact_records(arrivals, raw, r, scenario.horizon)
+        del arrivals, raw
+        out.append((rec, tally(rec, scenario, staffing, warm)))
+    return out
+
+
+_POOLS: dict[int, Any] = {}
+
+
+def _pool(jobs: int):
+    """A process pool of ``jobs`` workers, made once and kept (shut down at exit)."""
+    if jobs not in _POOLS:
+        import atexit
+        from concurrent.futures import ProcessPoolExecutor
+
+        _POOLS[jobs] = ProcessPoolExecutor(max_workers=jobs)
+        atexit.register(_POOLS[jobs].shutdown, wait=False, cancel_futures=True)
+    return _POOLS[jobs]
+
+
+def _batches(scenario, staffing, seed, warm, replications: int, jobs: int):
+    """Yield the played replications in index order, a batch at a time."""
+    if jobs == 1 or replications == 1:
+        for r in range(replications):
+            yield _play(scenario, staffing, seed, warm, [r])
+        return
+    size = max(1, -(-replications // (2 * jobs)))  # two batches per worker: balances the load
+    chunks = [range(i, min(i + size, replications)) for i in range(0, replications, size)]
+    pool = _pool(jobs)
+    futures = [pool.submit(_play, scenario, staffing, seed, warm, list(c)) for c in chunks]
+    try:
+        for future in futures:
+            yield future.result()
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+
+
 def simulate(
     scenario: Scenario,
     replications: int = 10,
@@ -233,6 +280,7 @@ def simulate(
     agents: Mapping[str, Any] | None = None,
     warmup: float | str = 0,
     progress: Callable[[int], Any] | None = None,
+    jobs: int | None = 1,
 ) -> SimulationResult:
     """Simulate ``replications`` independent days of ``scenario``.
 
@@ -251,6 +299,11 @@ def simulate(
         (they are still simulated and kept in ``contacts``).
     progress : called with 1 after each replication (e.g. a click progress
         bar's ``update``).
+    jobs : worker processes playing the replications (1: in this process). The
+        numbers are the same for any ``jobs``: each replication's streams
+        depend only on the seed and its index. The pool is kept for the next
+        call with the same ``jobs`` (the staffing verification simulates many
+        times).
     """
     if int(replications) != replications or replications < 1:
         raise ValueError(f"replications must be a whole number ≥ 1, got {replications!r}")
@@ -262,17 +315,17 @@ def simulate(
     staffing = resolve_staffing(scenario, agents)
     warm = _warmup_seconds(scenario, warmup)
 
-    records: list[dict[str, np.ndarray]] = []
-    tallies: list[Tally] = []
-    for r in range(replications):
-        arrivals = generate_arrivals(scenario, seed, r)
-        raw = ContactCenter(scenario, staffing, arrivals).run()
-        rec = contact_records(arrivals, raw, r, scenario.horizon)
-        del arrivals, raw
-        tallies.append(tally(rec, scenario, staffing, warm))
-        records.append(rec)
+    jobs = 1 if jobs is None else int(jobs)
+    if jobs < 1:
+        raise ValueError(f"jobs must be a whole number ≥ 1, got {jobs!r}")
+    done = []
+    for batch in _batches(scenario, staffing, seed, warm, replications, jobs):
+        done += batch
         if progress is not None:
-            progress(1)
+            for _ in batch:
+                progress(1)
+    records = [rec for rec, _ in done]
+    tallies = [tal for _, tal in done]
     intervals, channels = summarize(tallies, scenario)
     return SimulationResult(
         scenario=scenario,
