@@ -202,3 +202,27 @@ def test_volume_uncertainty_scales_each_replication():
     per_day = np.bincount(contacts["replication"]) / 800
     assert 0.85 < per_day.mean() < 1.15
     assert 0.2 < per_day.std() < 0.4  # far above Poisson noise (≈ 0.035)
+
+
+def test_volume_uncertainty_is_drawn_per_day():
+    """A week: each day has its own busyness factor (real days beat or miss the forecast)."""
+    from ccsim.sim.arrivals import busyness_factors, generate_arrivals
+
+    week = ccsim.load_scenario("scenarios/forecast_week.toml").with_overrides(
+        {"volume_uncertainty": 0.2}
+    )
+    factors = busyness_factors(week, 7, 0)
+    assert factors.shape == (7,) and len(set(factors.tolist())) == 7
+    arrivals = generate_arrivals(week, 7, 0)
+    per_day = np.bincount(arrivals.interval // 96, minlength=7)
+    forecast = np.array(
+        [
+            sum(c.volume[d * 96 : (d + 1) * 96].sum() for c in week.channels.values())
+            for d in range(7)
+        ]
+    )
+    ratio = per_day / forecast
+    # Poisson noise on a day's ~5,000 contacts is ~1.5%: the ratios follow the factors
+    np.testing.assert_allclose(ratio, factors, atol=4 * np.sqrt(1 / forecast.min()) * factors.max())
+    one_day = week.with_overrides({"volume_uncertainty": 0})
+    assert busyness_factors(one_day, 7, 0).tolist() == [1.0] * 7

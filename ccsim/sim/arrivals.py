@@ -2,8 +2,9 @@
 
 Arrivals per channel are Poisson with a rate constant inside each interval
 (volume ÷ interval length) that changes at interval boundaries: the count in
-interval *i* is Poisson(volume[i] × busyness) and the times are uniform inside
-the interval. Handle time and patience are drawn vectorised from the channel's
+interval *i* is Poisson(volume[i] × busyness of its day) and the times are
+uniform inside the interval; the busyness factor (volume uncertainty) is drawn
+once per simulated day. Handle time and patience are drawn vectorised from the channel's
 distributions with the mean of the interval the contact *arrived* in.
 
 Random streams come from ``numpy.random.SeedSequence(seed, spawn_key=...)``
@@ -25,7 +26,7 @@ __all__ = ["Arrivals", "generate_arrivals", "replication_rng"]
 
 # purposes of the per-channel streams (part of the spawn key: never renumber)
 _ARRIVALS, _HANDLE, _PATIENCE = 0, 1, 2
-# stream of the replication-wide busyness factor: channel slot -1 is not a channel
+# stream of the per-day busyness factors: channel slot -1 is not a channel
 _BUSYNESS = -1
 
 
@@ -51,9 +52,10 @@ class Arrivals:
     ``interval`` index of the arrival interval; ``handle`` handle time,
     seconds (before any concurrency slowdown); ``deadline`` arrival + patience,
     seconds (``inf`` when customers of the channel never abandon);
-    ``busyness`` the volume factor drawn for the replication (1 without
-    volume uncertainty). The float columns are ``array.array`` buffers (the
-    engine reads them element by element); the properties give numpy views.
+    ``busyness`` the volume factor drawn for each simulated day (24-hour
+    block of the horizon; ones without volume uncertainty). The float columns
+    are ``array.array`` buffers (the engine reads them element by element); the
+    properties give numpy views.
     """
 
     time_buffer: array.array
@@ -61,7 +63,7 @@ class Arrivals:
     interval: np.ndarray
     handle_buffer: array.array
     deadline_buffer: array.array
-    busyness: float
+    busyness: np.ndarray
 
     def __len__(self) -> int:
         return len(self.time_buffer)
@@ -82,23 +84,31 @@ class Arrivals:
         return np.frombuffer(self.deadline_buffer, dtype=float)
 
 
-def busyness_factor(scenario: Scenario, seed: int, replication: int) -> float:
-    """Gamma factor with mean 1 and CV ``scenario.volume_uncertainty`` (1.0 when it is 0)."""
+def busyness_factors(scenario: Scenario, seed: int, replication: int) -> np.ndarray:
+    """One gamma factor (mean 1, CV ``scenario.volume_uncertainty``) per simulated day.
+
+    A day is a 24-hour block of the horizon from its start (a scenario opening
+    at 08:00 has its days from 08:00 to 08:00: one working day each). All ones
+    without volume uncertainty.
+    """
+    days = max(1, int(np.ceil(scenario.horizon / 86400.0 - 1e-9)))
     cv = float(scenario.volume_uncertainty or 0.0)
     if cv <= 0:
-        return 1.0
+        return np.ones(days)
     shape = 1.0 / cv**2
-    return float(replication_rng(seed, replication, _BUSYNESS, 0).gamma(shape, 1.0 / shape))
+    return replication_rng(seed, replication, _BUSYNESS, 0).gamma(shape, 1.0 / shape, days)
 
 
 def generate_arrivals(scenario: Scenario, seed: int, replication: int) -> Arrivals:
     """All contacts of replication ``replication`` of ``scenario`` under ``seed``."""
     length = float(scenario.interval)
-    factor = busyness_factor(scenario, seed, replication)
+    factor = busyness_factors(scenario, seed, replication)
+    day = (np.arange(scenario.n_intervals) * length // 86400.0).astype(np.int64)
+    per_interval = factor[np.minimum(day, len(factor) - 1)]
     parts = []
     for c, channel in enumerate(scenario.channels.values()):
         rng = replication_rng(seed, replication, c, _ARRIVALS)
-        counts = rng.poisson(np.asarray(channel.volume, dtype=float) * factor)
+        counts = rng.poisson(np.asarray(channel.volume, dtype=float) * per_interval)
         interval = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
         # uniform inside each interval; sorting by time keeps intervals in order
         time = np.sort((interval + rng.random(len(interval))) * length)
