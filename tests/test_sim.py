@@ -90,6 +90,18 @@ def test_route_to_offers_groups_in_order_then_overflows():
     np.testing.assert_allclose(rec["answer_time"], [1, 2, 51])
 
 
+def test_route_to_falls_back_to_other_skilled_groups_before_queueing():
+    """Listed groups first; an idle agent of another group with the skill beats waiting."""
+    scen = scenario(
+        {"voice": {"route_to": ("a",)}},
+        {"a": (("voice",), 1), "b": (("voice",), 1)},
+    )
+    rec, _ = play(scen, [(1, "voice", 300), (2, "voice", 300), (3, "voice", 5)])
+    # 1 → a (listed); 2 → b (a busy, b idle: no wait); 3 waits for the first to free (a at 301)
+    assert rec["group"].tolist() == [0, 1, 0]
+    np.testing.assert_allclose(rec["answer_time"], [1, 2, 301])
+
+
 def test_chat_concurrency_cap_and_slowdown():
     scen = scenario(
         {"chat": {"concurrency": 2, "concurrency_slowdown": 0.5}}, {"digital": (("chat",), 1)}

@@ -10,7 +10,8 @@ Rules (the contract the tests check)
 ------------------------------------
 - **New contact.** It goes to the idle agent (holding nothing) who has been
   idle longest among the groups with its skill; when the channel has
-  ``route_to``, to the first listed group with an idle agent. A chat channel
+  ``route_to``, to the first listed group with an idle agent, else to the
+  longest-idle agent of the other groups with the skill. A chat channel
   (``concurrency`` > 1) that finds no idle agent goes to an agent already
   holding chats *of that channel* with a free slot (groups in routing order;
   within a group the slot free longest). Otherwise it waits in its channel's
@@ -119,14 +120,20 @@ class ContactCenter:
             for group in scenario.groups.values()
         ]
         group_index = {name: g for g, name in enumerate(group_names)}
-        route, fixed = [], []
+        # route_to: the listed groups in order, then (spill) the other groups with the skill,
+        # longest idle first — an idle skilled agent never watches a contact wait.
+        route, fixed, spill = [], [], []
         for name, ch in scenario.channels.items():
+            able = tuple(group_index[g] for g in scenario.groups_for(name))
             if ch.route_to:
-                route.append(tuple(group_index[g] for g in ch.route_to if g in group_index))
+                listed = tuple(group_index[g] for g in ch.route_to if g in group_index)
+                route.append(listed)
                 fixed.append(True)
+                spill.append(tuple(g for g in able if g not in listed))
             else:
-                route.append(tuple(group_index[g] for g in scenario.groups_for(name)))
+                route.append(able)
                 fixed.append(False)
+                spill.append(())
         queues = [deque() for _ in range(n_channels)]
         idle = [deque() for _ in range(n_groups)]  # idle agents, longest idle on the left
         tokens = [[deque() if multi[c] else None for c in range(n_channels)] for _ in skills]
@@ -236,6 +243,15 @@ class ContactCenter:
             present[g] += 1
             return a
 
+        def longest_idle(groups: tuple[int, ...]) -> int:
+            """Take the agent idle longest among ``groups``; −1 when none is idle."""
+            best, best_time = None, math.inf
+            for g in groups:
+                d = idle[g]
+                if d and idle_since[d[0]] < best_time:
+                    best, best_time = d, idle_since[d[0]]
+            return best.popleft() if best is not None else -1
+
         def on_arrival(ev: Event) -> None:
             nonlocal nxt
             i = nxt
@@ -253,19 +269,15 @@ class ContactCenter:
                     if d:
                         a = d.popleft()
                         break
+                else:
+                    a = longest_idle(spill[c])
             else:
-                best, best_time = None, math.inf
-                for g in groups:
-                    d = idle[g]
-                    if d and idle_since[d[0]] < best_time:
-                        best, best_time = d, idle_since[d[0]]
-                if best is not None:
-                    a = best.popleft()
+                a = longest_idle(groups)
             if a >= 0:
                 start(i, a, 0)
                 if multi[c]:
                     fill(a, agroup[a], c)
-            elif multi[c] and take_slot(i, c, groups):
+            elif multi[c] and take_slot(i, c, groups + spill[c]):
                 pass
             else:
                 queues[c].append(i)
