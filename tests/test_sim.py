@@ -96,10 +96,10 @@ def test_route_to_falls_back_to_other_skilled_groups_before_queueing():
         {"voice": {"route_to": ("a",)}},
         {"a": (("voice",), 1), "b": (("voice",), 1)},
     )
-    rec, _ = play(scen, [(1, "voice", 300), (2, "voice", 300), (3, "voice", 5)])
-    # 1 → a (listed); 2 → b (a busy, b idle: no wait); 3 waits for the first to free (a at 301)
+    rec, _ = play(scen, [(1, "voice", 30), (2, "voice", 30), (3, "voice", 5)])
+    # 1 → a (listed); 2 → b (a busy, b idle: no wait); 3 waits for the first to free (a at 31)
     assert rec["group"].tolist() == [0, 1, 0]
-    np.testing.assert_allclose(rec["answer_time"], [1, 2, 301])
+    np.testing.assert_allclose(rec["answer_time"], [1, 2, 31])
 
 
 def test_chat_concurrency_cap_and_slowdown():

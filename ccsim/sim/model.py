@@ -259,7 +259,7 @@ class ContactCenter:
             c = chan[i]
             groups = route[c]
             a = -1
-            if len(groups) == 1:
+            if len(groups) == 1 and not spill[c]:
                 d = idle[groups[0]]
                 if d:
                     a = d.popleft()
