@@ -141,7 +141,7 @@ def _read_forecast(path: str):
     from ccsim.durations import parse_duration
 
     try:
-        with open(path, newline="", encoding="utf-8") as fh:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)
             fields = list(reader.fieldnames or [])
             for column in ("volume", "aht"):
@@ -224,7 +224,7 @@ def _write_csv_atomic(path: str | None, fields, rows) -> None:
     "--out",
     "out_file",
     type=click.Path(dir_okay=False, path_type=str),
-    help="With --forecast: write the CSV here (default: stdout).",
+    help="With --forecast: write the CSV here (default: stdout, unless --json).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def erlang_command(
@@ -291,7 +291,8 @@ def erlang_command(
             out_rows.append(cells)
         added = ["traffic", "agents", "fte", "service_level", "asa", "occupancy", "p_wait"]
         added += ["p_abandon"] if targets["patience"] is not None else []
-        _write_csv_atomic(out_file, fields + [c for c in added if c not in fields], out_rows)
+        if out_file is not None or not as_json:  # stdout carries the JSON alone with --json
+            _write_csv_atomic(out_file, fields + [c for c in added if c not in fields], out_rows)
         if as_json:
             listing = [
                 {"line": r["line"], **({"start": r["start"]} if "start" in r else {}), **res}

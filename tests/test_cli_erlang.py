@@ -177,3 +177,24 @@ def test_every_command_has_help():
         assert result.exit_code == 0
         first_line = " ".join(command.help.strip().splitlines()[0].split())
         assert first_line in " ".join(result.output.split())  # click re-wraps the text
+
+
+def test_forecast_exported_by_excel_with_a_byte_order_mark(tmp_path):
+    forecast = tmp_path / "excel.csv"
+    forecast.write_bytes("\ufeffstart,volume,aht\n08:00,100,180\n".encode())
+    result = CliRunner().invoke(
+        cli,
+        [
+            "erlang",
+            "--forecast",
+            str(forecast),
+            "--service-level",
+            "80%",
+            "--within",
+            "20s",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert rows[0]["start"] == "08:00" and rows[0]["agents"] == 14
