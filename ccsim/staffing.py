@@ -58,7 +58,7 @@ import numpy as np
 
 from ccsim import __version__, erlang
 from ccsim.durations import format_duration
-from ccsim.results import Table, write_json
+from ccsim.results import Table, to_jsonable, write_json
 from ccsim.scenario import Channel, Scenario
 
 __all__ = [
@@ -283,46 +283,67 @@ class StaffingPlan:
         return Table(columns)
 
     def summary(self) -> dict:
-        """Agent-hours and FTE-hours of the analytic and final plans, per channel and group."""
+        """The plan in plain data (what ``summary.json`` holds, JSON-ready).
+
+        Like a simulation's summary (``ccsim_version``, ``scenario`` echoed,
+        ``name``, ``seed``, ``replications``, ``channels``), plus agent-hours and
+        FTE-hours of the analytic and final plans, per channel and per group,
+        and the intervals whose targets could not be met. When verified, each
+        channel also carries the simulated totals of the final plan (offered,
+        answered, abandoned, unanswered, service level with its 95% CI, ASA,
+        abandonment, occupancy).
+        """
         sc = self.scenario
         hours = sc.interval / 3600.0
         shrink = 1.0 / (1.0 - sc.shrinkage)
         recommended = self.channel_agents()
-        return {
-            "scenario": sc.name,
-            "verified": self.verified,
-            "iterations": self.iterations,
-            "interval_seconds": sc.interval,
-            "shrinkage": sc.shrinkage,
-            "agent_hours": {
-                "analytic": self.agent_hours(self.analytic_agents),
-                "final": self.agent_hours(),
-            },
-            "fte_hours": {
-                "analytic": self.agent_hours(self.analytic_agents) * shrink,
-                "final": self.agent_hours() * shrink,
-            },
-            "channels": {
-                name: {
-                    "agent_hours_erlang": float(self.requirement[name].sum() * hours),
-                    "agent_hours": float(recommended[name].sum() * hours),
-                    "fte_hours": float(recommended[name].sum() * hours * shrink),
-                    "peak_agents": int(recommended[name].max(initial=0)),
-                }
-                for name in sc.channels
-            },
-            "groups": {
-                name: {
-                    "agent_hours_analytic": float(self.analytic_agents[name].sum() * hours),
-                    "agent_hours": float(staff.sum() * hours),
-                    "fte_hours": float(staff.sum() * hours * shrink),
-                    "peak_agents": int(staff.max(initial=0)),
-                    "peak_fte": float(erlang.fte(float(staff.max(initial=0)), sc.shrinkage)),
-                }
-                for name, staff in self.agents.items()
-            },
-            "unmet": [{"channel": c, "interval": i, "start": sc.starts[i]} for c, i in self.unmet],
+        channels = {
+            name: {
+                "agent_hours_erlang": float(self.requirement[name].sum() * hours),
+                "agent_hours": float(recommended[name].sum() * hours),
+                "fte_hours": float(recommended[name].sum() * hours * shrink),
+                "peak_agents": int(recommended[name].max(initial=0)),
+            }
+            for name in sc.channels
         }
+        if self.simulation is not None:
+            for row in self.simulation.channels.rows():
+                channels[row.pop("channel")].update(row)
+        return to_jsonable(
+            {
+                "ccsim_version": __version__,
+                "scenario": dict(sc.spec) or {"name": sc.name},
+                "name": sc.name,
+                "seed": self.seed,
+                "replications": self.replications,
+                "verified": self.verified,
+                "iterations": self.iterations,
+                "interval_seconds": sc.interval,
+                "shrinkage": sc.shrinkage,
+                "agent_hours": {
+                    "analytic": self.agent_hours(self.analytic_agents),
+                    "final": self.agent_hours(),
+                },
+                "fte_hours": {
+                    "analytic": self.agent_hours(self.analytic_agents) * shrink,
+                    "final": self.agent_hours() * shrink,
+                },
+                "channels": channels,
+                "groups": {
+                    name: {
+                        "agent_hours_analytic": float(self.analytic_agents[name].sum() * hours),
+                        "agent_hours": float(staff.sum() * hours),
+                        "fte_hours": float(staff.sum() * hours * shrink),
+                        "peak_agents": int(staff.max(initial=0)),
+                        "peak_fte": float(erlang.fte(float(staff.max(initial=0)), sc.shrinkage)),
+                    }
+                    for name, staff in self.agents.items()
+                },
+                "unmet": [
+                    {"channel": c, "interval": i, "start": sc.starts[i]} for c, i in self.unmet
+                ],
+            }
+        )
 
     def describe(self) -> str:
         """A per-channel and per-group table for people."""
@@ -386,12 +407,7 @@ class StaffingPlan:
             self.intervals_table().write_csv(out / "intervals.csv"),
             self.groups_table().write_csv(out / "groups.csv"),
         ]
-        summary = self.summary()
-        summary["scenario_spec"] = dict(self.scenario.spec)
-        summary["seed"] = self.seed
-        summary["replications"] = self.replications
-        summary["ccsim_version"] = __version__
-        written.append(write_json(out / "summary.json", summary))
+        written.append(write_json(out / "summary.json", self.summary()))
         if plot:
             from ccsim.plots import plot_staffing
 

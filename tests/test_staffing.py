@@ -350,3 +350,19 @@ def test_verified_plan_does_not_depend_on_worker_processes():
     two = plan_staffing(scenario, verify=True, replications=12, seed=4, jobs=2)
     assert one.agents["phones"].tolist() == two.agents["phones"].tolist()
     assert one.intervals_table().to_csv() == two.intervals_table().to_csv()
+
+
+def test_summary_json_matches_the_simulation_summary_keys(tmp_path):
+    scenario = one_channel([100] * 4, "180s")
+    plan = plan_staffing(scenario, verify=True, replications=8, seed=2)
+    plan.write(tmp_path)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    simulated = simulate(scenario, agents=plan.agents, replications=8, seed=2).summary()
+    for key in ("ccsim_version", "scenario", "name", "seed", "replications"):
+        assert summary[key] == simulated[key]
+    voice = summary["channels"]["voice"]
+    assert voice["offered"] == pytest.approx(
+        voice["answered"] + voice["abandoned"] + voice["unanswered"]
+    )
+    assert voice["service_level"] == simulated["channels"]["voice"]["service_level"]
+    assert summary["agent_hours"]["final"] == pytest.approx(plan.agent_hours())
