@@ -424,15 +424,18 @@ def staff(
     if plot and out_dir is None:
         raise InputError("--plot needs --out DIR to write the figure into")
     say = (lambda line: click.echo(f"  {line}", err=True)) if verify else None
-    plan = plan_staffing(
-        loaded,
-        verify=verify,
-        keep_fixed=keep_fixed,
-        replications=replications,
-        seed=seed,
-        progress=say,
-        jobs=_all_cores(jobs),
-    )
+    try:
+        plan = plan_staffing(
+            loaded,
+            verify=verify,
+            keep_fixed=keep_fixed,
+            replications=replications,
+            seed=seed,
+            progress=say,
+            jobs=_all_cores(jobs),
+        )
+    except (ValueError, MemoryError) as exc:
+        raise InputError(str(exc) or "not enough memory for this scenario") from None
     if out_dir is not None:
         _write_outputs(out_dir, lambda: plan.write(out_dir, plot=plot))
     if as_json:
@@ -716,8 +719,8 @@ def simulate_command(
                 progress=bar.update,
                 jobs=_all_cores(jobs),
             )
-        except ValueError as exc:
-            raise InputError(str(exc)) from None
+        except (ValueError, MemoryError) as exc:
+            raise InputError(str(exc) or "not enough memory for this scenario") from None
     if out_dir is not None:
         _write_outputs(out_dir, lambda: result.write(out_dir, plot=plot, contacts=with_contacts))
     if as_json:

@@ -116,3 +116,15 @@ def test_unwritable_out_is_a_one_line_error(tmp_path):
         assert result.exit_code == 2, result.output
         assert f"--out {blocker / 'sub'}: cannot write" in result.output
         assert "Traceback" not in result.output
+
+
+def test_a_volume_typo_is_refused_before_any_work(tmp_path):
+    scenario = tmp_path / "typo.toml"
+    scenario.write_text(
+        'interval = "30min"\n[channels.voice]\nvolume = 1e9\naht = "3min"\n'
+        'service_level = 0.8\nwithin = "20s"\n[groups.phones]\nskills = ["voice"]\nagents = 10\n'
+    )
+    for command in (["simulate"], ["staff", "--verify"]):
+        result = CliRunner().invoke(cli, [*command, str(scenario)])
+        assert result.exit_code == 2, result.output
+        assert "channels.voice.volume: 1,000,000,000 contacts in one replication" in result.output

@@ -62,6 +62,29 @@ def resolve_staffing(scenario: Scenario, agents: Mapping[str, Any] | None = None
     return np.array(rows, dtype=np.int64).reshape(len(rows), n)
 
 
+MAX_CONTACTS = 10_000_000  # per replication: ~1 GB of arrivals and records
+MAX_AGENTS = 200_000  # per group and interval
+
+
+def _check_size(scenario: Scenario, staffing: np.ndarray) -> None:
+    """Refuse, before any work, a replication too large for memory or time (a typo, mostly)."""
+    uncertainty = float(scenario.volume_uncertainty or 0.0)
+    for name, channel in scenario.channels.items():
+        expected = float(np.sum(channel.volume)) * (1.0 + 5.0 * uncertainty)
+        if expected > MAX_CONTACTS:
+            raise ValueError(
+                f"channels.{name}.volume: {np.sum(channel.volume):,.0f} contacts in "
+                f"one replication is more than it can hold ({MAX_CONTACTS:,}); "
+                "check the volume, or split the horizon"
+            )
+    for g, name in enumerate(scenario.groups):
+        if staffing.shape[1] and staffing[g].max() > MAX_AGENTS:
+            raise ValueError(
+                f"groups.{name}.agents: {staffing[g].max():,} agents is more than the "
+                f"simulation takes ({MAX_AGENTS:,} per group)"
+            )
+
+
 def _warmup_seconds(scenario: Scenario, warmup: float | str) -> float:
     seconds = parse_duration(warmup) if isinstance(warmup, str) else float(warmup)
     if not (math.isfinite(seconds) and 0 <= seconds < scenario.horizon):
@@ -313,6 +336,7 @@ def simulate(
         raise ValueError(f"seed must be a whole number ≥ 0, got {seed!r}")
     seed = int(seed)
     staffing = resolve_staffing(scenario, agents)
+    _check_size(scenario, staffing)
     warm = _warmup_seconds(scenario, warmup)
 
     jobs = 1 if jobs is None else int(jobs)
