@@ -534,6 +534,12 @@ def _sweep_progress():
     help="Base seed (default: the scenario's); each point's seed derives from it.",
 )
 @click.option(
+    "--common-random-numbers",
+    is_flag=True,
+    help="Simulate every point with the base seed itself, so points differ only by their "
+    "parameters: smooth trade-off curves (default: a seed per point).",
+)
+@click.option(
     "--jobs",
     type=click.IntRange(min=1),
     default=None,
@@ -569,6 +575,7 @@ def sweep_command(
     grid_file,
     replications,
     seed,
+    common_random_numbers,
     jobs,
     out_dir,
     executor,
@@ -580,9 +587,14 @@ def sweep_command(
     """Simulate every point of a grid of scenario variants, on all cores or Dask.
 
     The grid is the product of the --set options (and --grid file). Every point
-    is validated before anything runs. Finished points are kept in --out DIR as
-    they finish: after Ctrl-C or a crash, rerun the same command to resume.
-    DIR/results.csv has one row per point and channel.
+    is validated before anything runs (a point that changes the intervals is
+    refused). Finished points are kept in --out DIR as they finish: after Ctrl-C
+    or a crash, rerun the same command to resume. DIR/results.csv has one row per
+    point and channel.
+
+    Each point gets its own seed, derived from --seed and its parameters. For
+    what-if curves use --common-random-numbers: every point then uses --seed
+    itself, so points differ only by their parameters, not by chance.
     """
     import json
     import sys
@@ -607,7 +619,14 @@ def sweep_command(
         if not axes:
             raise SweepError("nothing to sweep: give --set KEY=VALUES or --grid FILE")
         mode = "staff" if staff else "simulate"
-        plan = plan_sweep(scenario, axes, replications=replications, seed=seed, mode=mode)
+        plan = plan_sweep(
+            scenario,
+            axes,
+            replications=replications,
+            seed=seed,
+            mode=mode,
+            common_random_numbers=common_random_numbers,
+        )
         table, counts = run_sweep(
             plan,
             jobs=jobs,

@@ -6,16 +6,25 @@ over ``12..18``. Each *point* of the product is the scenario with those
 overrides (:meth:`ccsim.scenario.Scenario.with_overrides`), simulated with
 ``replications`` replications. Every point is validated before anything runs.
 
-Reproducibility: a point's seed derives from the base seed and the point's
-canonical parameters only (:func:`point_seed`), so its numbers never depend on
-the number of jobs, the executor, the order in which points finish, or on a
-resumption.
+A point whose overrides change the number of intervals or their length (so
+the horizon) is refused like an invalid one: a sweep compares variants of one
+day, never a shorter or longer one.
+
+Reproducibility: by default a point's seed derives from the base seed and the
+point's canonical parameters only (:func:`point_seed`): independent noise per
+point. With ``common_random_numbers=True`` (``--common-random-numbers``) every
+point uses the base seed itself, so points see the same arrivals, handle times
+and patiences and differ only by their parameters — the right choice for
+trade-off curves (with independent seeds 2 agents can show a higher service
+level than 3). Either way a point's numbers never depend on the number of jobs,
+the executor, the order in which points finish, or on a resumption.
 
 The store (``out=DIR``)::
 
-    DIR/sweep.json          the manifest, written first: scenario (path, sha256 of the
-                            document and its CSV files), grid, replications, seed, mode,
-                            ccsim version. A rerun with other arguments is refused.
+    DIR/sweep.json          the manifest, written first: store format, scenario (path,
+                            sha256 of the document and its CSV files), grid, replications,
+                            seed, common_random_numbers, mode, ccsim version. A rerun with
+                            other arguments, or into a store of another format, is refused.
     DIR/points/<id>.json    one file per finished point, written atomically by the parent
                             process the moment the point finishes.
     DIR/points.log          one appended line per computed point: time, id, point, seconds.
@@ -30,9 +39,12 @@ that were in flight.
 
 ``results.csv`` has one row per point × channel: ``point`` (0-based index in
 grid order), the swept parameters (columns named by their dotted paths),
-``channel``, the simulated totals ``offered, answered, abandoned,
-service_level, service_level_lo, service_level_hi, asa, abandon_rate,
-occupancy`` (as in ``ccsim simulate``), ``agent_hours`` and ``seed``.
+``channel``, the simulated totals ``offered, answered, abandoned, unanswered,
+answered_within, service_level, service_level_lo, service_level_hi, asa,
+abandon_rate, occupancy`` (as in ``ccsim simulate``: means per replication,
+``offered = answered + abandoned + unanswered`` where ``unanswered`` are the
+contacts still waiting at the end of the horizon, e.g. an email backlog),
+``agent_hours`` and ``seed`` (the point's).
 ``agent_hours`` is the staffed time of the groups that can serve the channel:
 Σ over those groups and all intervals of agents × interval length in hours
 (a multi-skill group counts fully for each of its channels). A group with
@@ -60,6 +72,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ccsim import __version__
+from ccsim.durations import format_duration
 from ccsim.results import Table
 from ccsim.scenario import Scenario, ScenarioError, load_scenario
 from ccsim.sweep_errors import PointError, SweepError, SweepInterrupted
@@ -118,6 +131,7 @@ class SweepPlan:
     mode: str
     bundle: Mapping[str, Any]
     spec_sha256: str
+    common_random_numbers: bool = False
 
     def manifest(self) -> dict[str, Any]:
         """What ``DIR/sweep.json`` holds; the identity fields must match on a rerun."""
@@ -132,6 +146,7 @@ class SweepPlan:
             "grid": [[axis.key, list(axis.values)] for axis in self.axes],
             "replications": self.replications,
             "seed": self.seed,
+            "common_random_numbers": self.common_random_numbers,
             "mode": self.mode,
             "points": len(self.points),
         }
@@ -149,13 +164,17 @@ def plan_sweep(
     replications: int = 10,
     seed: int | None = None,
     mode: str = "simulate",
+    common_random_numbers: bool = False,
 ) -> SweepPlan:
     """Build the points of a grid and validate every one before anything runs.
 
-    Raises :class:`ScenarioError` for a bad scenario file, and :class:`SweepError`
-    for a bad grid or invalid points, one line per problem naming the axis,
-    the point and the scenario path, e.g. ``--set channels.voice.aht=abc:
-    point 3 (channels.voice.aht=abc): channels.voice.aht: expected a duration …``.
+    Each point's seed is :func:`point_seed` of ``seed`` and its parameters, or
+    ``seed`` itself with ``common_random_numbers``. Raises :class:`ScenarioError`
+    for a bad scenario file, and :class:`SweepError` for a bad grid or invalid
+    points, one line per problem naming the axis, the point and the scenario
+    path, e.g. ``--set channels.voice.aht=abc: point 3 (channels.voice.aht=abc):
+    channels.voice.aht: expected a duration …``. A point whose overrides change
+    the number of intervals or the interval length is such a problem.
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
@@ -166,6 +185,10 @@ def plan_sweep(
         raise SweepError(f"seed must be a whole number ≥ 0, got {seed!r}")
     if mode not in ("simulate", "staff"):
         raise SweepError(f"mode must be 'simulate' or 'staff', got {mode!r}")
+    if not isinstance(common_random_numbers, bool):
+        raise SweepError(
+            f"common_random_numbers must be True or False, got {common_random_numbers!r}"
+        )
     axes = tuple(grid_axes(grid))
     for axis in axes:
         if axis.key == "seed":
@@ -180,23 +203,80 @@ def plan_sweep(
     base = rebuild_scenario(bundle, digest)
     points: list[Point] = []
     problems: dict[tuple[str, str], list[Point]] = {}
+    single: dict[tuple[str, str], bool] = {}  # (axis, value) → does it alone change the horizon
     for index, values in enumerate(itertools.product(*(axis.values for axis in axes))):
         overrides = {axis.key: value for axis, value in zip(axes, values, strict=True)}
         key = canonical_key(overrides)
-        point = Point(index, overrides, key, point_id(key), point_seed(seed, key))
+        this_seed = seed if common_random_numbers else point_seed(seed, key)
+        point = Point(index, overrides, key, point_id(key), this_seed)
         points.append(point)
         try:
-            base.with_overrides(overrides)  # validated; workers rebuild it from plain data
+            variant = base.with_overrides(overrides)  # workers rebuild it from plain data
         except ScenarioError as exc:
             for problem in exc.problems:
                 message = _strip_where(problem, scenario)
                 origin = _origin_of(message, axes, overrides)
                 problems.setdefault((origin, message), []).append(point)
+            continue
+        change = _horizon_change(base, variant)
+        if change:
+            culprits = [a for a in axes if _changes_horizon(base, a.key, overrides[a.key], single)]
+            if len(culprits) == 1:
+                origin = _axis_origin(culprits[0], overrides[culprits[0].key])
+                message = f"this override {change}"
+            else:
+                origin, message = "", f"these overrides {change}"
+            problems.setdefault((origin, message), []).append(point)
     if problems:
         raise SweepError("\n".join(_problem_lines(problems)))
     if len({p.id for p in points}) != len(points):
         raise SweepError("the grid repeats a point: a value appears twice on one axis")
-    return SweepPlan(scenario, axes, tuple(points), replications, seed, mode, bundle, digest)
+    return SweepPlan(
+        scenario,
+        axes,
+        tuple(points),
+        replications,
+        seed,
+        mode,
+        bundle,
+        digest,
+        common_random_numbers,
+    )
+
+
+def _horizon_change(base: Scenario, variant: Scenario) -> str:
+    """``"changes the horizon from 16 to 1 intervals"`` (or the interval length); "" if none."""
+    if variant.n_intervals != base.n_intervals:
+        return (
+            f"changes the horizon from {base.n_intervals} to {variant.n_intervals} intervals; "
+            "a sweep compares variants of the same intervals"
+        )
+    if variant.interval != base.interval:
+        return (
+            f"changes the interval from {format_duration(base.interval)} to "
+            f"{format_duration(variant.interval)} (the horizon from "
+            f"{format_duration(base.horizon)} to {format_duration(variant.horizon)}); "
+            "a sweep compares variants of the same intervals"
+        )
+    return ""
+
+
+def _changes_horizon(base: Scenario, key: str, value: Any, cache: dict) -> bool:
+    """Whether overriding ``key`` alone with ``value`` changes the intervals (cached)."""
+    slot = (key, canonical_key({key: value}))
+    if slot not in cache:
+        try:
+            cache[slot] = bool(_horizon_change(base, base.with_overrides({key: value})))
+        except ScenarioError:
+            cache[slot] = False
+    return cache[slot]
+
+
+def _axis_origin(axis: Axis, value: Any) -> str:
+    """Where ``value`` of ``axis`` was given: ``--set key=value`` or ``file: grid.key=value``."""
+    if axis.origin.startswith("--set "):
+        return f"--set {axis.key}={show_value(value)}"
+    return f"{axis.origin}={show_value(value)}"
 
 
 def _origin_of(message: str, axes: Sequence[Axis], overrides: Mapping[str, Any]) -> str:
@@ -204,10 +284,7 @@ def _origin_of(message: str, axes: Sequence[Axis], overrides: Mapping[str, Any])
     path = message.partition(": ")[0]
     for axis in axes:
         if path == axis.key or path.startswith(axis.key + ".") or axis.key.startswith(path + "."):
-            value = show_value(overrides[axis.key])
-            if axis.origin.startswith("--set "):
-                return f"--set {axis.key}={value}"
-            return f"{axis.origin}={value}"
+            return _axis_origin(axis, overrides[axis.key])
     return ""
 
 
@@ -291,6 +368,7 @@ def sweep(
     out: str | os.PathLike | None = None,
     progress: Callable[[int, int], None] | None = None,
     staff: bool = False,
+    common_random_numbers: bool = False,
 ) -> Table:
     """Simulate every point of a grid of scenario variants; one row per point × channel.
 
@@ -301,7 +379,7 @@ def sweep(
         ``"160s..200s/20s"``, ``"160s,180s"``) or one value; or ``"key=values"`` strings.
     replications : simulated replications per point.
     seed : base seed (default: the scenario's); each point's seed derives from it
-        and the point's parameters only.
+        and the point's parameters only (unless ``common_random_numbers``).
     jobs : worker processes (default: all cores; 1 runs in this process).
     executor : ``"processes"`` or ``"dask"`` (a ``LocalCluster`` of ``jobs`` worker
         processes, or the cluster at ``scheduler``: an address such as
@@ -310,6 +388,9 @@ def sweep(
     progress : ``progress(done, total)`` after each point.
     staff : plan each point first (``ccsim.staffing.plan_staffing(point, verify=False)``)
         and simulate the planned agents; ``agent_hours`` is then the plan's.
+    common_random_numbers : every point simulated with the base seed itself, so
+        points differ only by their parameters (smooth trade-off curves); recorded
+        in the manifest.
 
     Returns
     -------
@@ -319,7 +400,14 @@ def sweep(
     ``sys.modules["ccsim.sweep"]`` (``from ccsim.sweep import plan_sweep`` works).
     """
     mode = "staff" if staff else "simulate"
-    plan = plan_sweep(scenario, grid, replications=replications, seed=seed, mode=mode)
+    plan = plan_sweep(
+        scenario,
+        grid,
+        replications=replications,
+        seed=seed,
+        mode=mode,
+        common_random_numbers=common_random_numbers,
+    )
     table, _ = run_sweep(
         plan, jobs=jobs, executor=executor, scheduler=scheduler, out=out, progress=progress
     )

@@ -28,6 +28,8 @@ KPI_COLUMNS = (
     "offered",
     "answered",
     "abandoned",
+    "unanswered",
+    "answered_within",
     "service_level",
     "service_level_lo",
     "service_level_hi",
@@ -35,7 +37,8 @@ KPI_COLUMNS = (
     "abandon_rate",
     "occupancy",
 )
-"""The per-channel totals of ``simulate`` that a sweep keeps, in ``results.csv`` order."""
+"""The per-channel totals of ``simulate`` that a sweep keeps, in ``results.csv`` order
+(``offered = answered + abandoned + unanswered``; ``unanswered`` = still waiting at the end)."""
 
 
 def bundle_scenario(scenario: Scenario) -> tuple[dict[str, Any], str]:

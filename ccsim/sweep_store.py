@@ -24,10 +24,19 @@ from ccsim.sweep_point import KPI_COLUMNS, decode_float
 if TYPE_CHECKING:
     from ccsim.sweep import SweepPlan
 
-STORE_FORMAT = 1
-"""The version of the store layout, written into the manifest."""
+STORE_FORMAT = 2
+"""The version of the store layout, written into the manifest. 2: ``unanswered`` and
+``answered_within`` columns, ``common_random_numbers`` in the manifest."""
 
-IDENTITY = ("format", "ccsim_version", "grid", "replications", "seed", "mode")
+IDENTITY = (
+    "format",
+    "ccsim_version",
+    "grid",
+    "replications",
+    "seed",
+    "common_random_numbers",
+    "mode",
+)
 """The manifest fields (besides the scenario's SHA-256) that a rerun must match to resume."""
 
 
@@ -88,6 +97,13 @@ class SweepStore:
             except (OSError, ValueError) as exc:
                 raise SweepError(f"{self.manifest_path}: cannot be read ({exc})") from None
             here = json.loads(json.dumps(manifest))
+            if there.get("format") != here["format"]:
+                raise SweepError(
+                    f"{self.dir} holds a sweep in store format {there.get('format')!r}; this "
+                    f"ccsim {here['ccsim_version']} writes format {here['format']} (other "
+                    "results.csv columns) and cannot resume it: choose another --out "
+                    "directory (or delete this one) to start a new sweep"
+                )
             differ = [f for f in IDENTITY if there.get(f) != here.get(f)]
             if there.get("scenario", {}).get("sha256") != here["scenario"]["sha256"]:
                 differ.insert(0, "scenario")
@@ -114,7 +130,11 @@ class SweepStore:
                 record = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 continue
-            if record.get("key") == point.key and record.get("seed") == point.seed:
+            if (
+                record.get("key") == point.key
+                and record.get("seed") == point.seed
+                and _complete(record)
+            ):
                 records[point.id] = record
         return records
 
@@ -127,6 +147,15 @@ class SweepStore:
         with open(self.log_path, "a", encoding="utf-8") as log:
             log.write(line)
             log.flush()
+
+
+def _complete(record: Mapping[str, Any]) -> bool:
+    """Whether a point file has every column of this version (else it is computed again)."""
+    rows = record.get("rows")
+    return isinstance(rows, list) and all(
+        isinstance(row, Mapping) and all(name in row for name in (*KPI_COLUMNS, "agent_hours"))
+        for row in rows
+    )
 
 
 def point_record(point: Point, result: Mapping[str, Any]) -> dict[str, Any]:

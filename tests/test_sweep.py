@@ -247,6 +247,38 @@ def test_a_bad_value_fails_before_any_work(scenario, tmp_path):
     assert not out.exists()
 
 
+def test_a_point_that_changes_the_number_of_intervals_is_refused(scenario, tmp_path):
+    """The scenario has 4 half-hours; a 2-element volume list (the --set parser reads TOML
+    list literals) truly makes a 2-interval scenario, valid on its own — the horizon check,
+    not scenario validation, must refuse it, before any work and naming axis and point."""
+    out = tmp_path / "sweep"
+    result = CliRunner().invoke(
+        cli,
+        ["sweep", str(scenario), "--set", "channels.voice.volume=[60,80,80,60],[10,20]",
+         "--set", "groups.phones.agents=7,8", "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert not out.exists()
+    assert (
+        "Error: --set channels.voice.volume=[10, 20]: point 2 "
+        "(channels.voice.volume=[10, 20], groups.phones.agents=7) (and 1 more point): "
+        "this override changes the horizon from 4 to 2 intervals" in result.output
+    )
+    assert "point 0 " not in result.output  # the unchanged 4-interval list is fine
+
+
+def test_a_point_that_changes_the_interval_length_is_refused(scenario):
+    """interval=15min keeps 4 intervals (the volumes are lists of 4) but halves the
+    horizon (2 h → 1 h) and doubles the traffic: not the same day, refused."""
+    with pytest.raises(SweepError) as info:
+        plan_sweep(scenario, ["interval=30min,15min"])
+    assert str(info.value) == (
+        "--set interval=15min: point 1 (interval=15min): this override changes the interval "
+        "from 30min to 15min (the horizon from 2h to 1h); a sweep compares variants of the "
+        "same intervals"
+    )
+
+
 def test_an_unknown_path_names_the_key(scenario, tmp_path):
     result = CliRunner().invoke(
         cli, ["sweep", str(scenario), "--set", "groups.phone.agents=7", "--out", str(tmp_path)]
@@ -263,15 +295,16 @@ def test_results_csv_layout(reference):
     lines = (reference / "results.csv").read_text().splitlines()
     assert lines[0] == (
         "point,channels.voice.aht,groups.phones.agents,channel,offered,answered,abandoned,"
-        "service_level,service_level_lo,service_level_hi,asa,abandon_rate,occupancy,"
-        "agent_hours,seed"
+        "unanswered,answered_within,service_level,service_level_lo,service_level_hi,asa,"
+        "abandon_rate,occupancy,agent_hours,seed"
     )
     assert len(lines) == 1 + N_POINTS * 2
     first, second = lines[1].split(","), lines[2].split(",")
     assert first[:4] == ["0", "160s", "7", "voice"] and second[:4] == ["0", "160s", "7", "email"]
     # agent-hours of the groups able to serve the channel: voice (7 + 2) × 4 × ½h, email 2 × 4 × ½h
-    assert float(first[13]) == 18 and float(second[13]) == 4
+    assert float(first[15]) == 18 and float(second[15]) == 4
     manifest = json.loads((reference / "sweep.json").read_text())
+    assert manifest["format"] == 2 and manifest["common_random_numbers"] is False
     assert manifest["grid"] == [["channels.voice.aht", ["160s", "200s"]],
                                 ["groups.phones.agents", [7, 8, 9]]]  # fmt: skip
     assert (manifest["replications"], manifest["seed"], manifest["mode"]) == (
@@ -281,6 +314,52 @@ def test_results_csv_layout(reference):
     )
     assert len(list((reference / "points").glob("*.json"))) == N_POINTS
     assert sorted(collections.Counter(_log_ids(reference)).values()) == [1] * N_POINTS
+
+
+def test_offered_is_answered_plus_abandoned_plus_unanswered(reference):
+    """Every row balances, including email: 2 digital agents get 4 Erlangs of email, so
+    about half of it is still waiting when the horizon ends (unanswered, not abandoned)."""
+    names = ("offered", "answered", "abandoned", "unanswered", "answered_within")
+    exact = [row for path in (reference / "points").glob("*.json")
+             for row in json.loads(path.read_text())["rows"]]  # fmt: skip
+    rows = list(csv.DictReader((reference / "results.csv").open()))
+    assert len(rows) == len(exact) == N_POINTS * 2
+    for row, tolerance in [*((r, 1e-12) for r in exact), *((r, 5e-6) for r in rows)]:
+        offered, answered, abandoned, unanswered, within = (float(row[n]) for n in names)
+        assert offered == pytest.approx(answered + abandoned + unanswered, rel=tolerance)
+        assert 0 <= within <= answered
+    email = [r for r in rows if r["channel"] == "email"]
+    assert all(float(r["unanswered"]) > 0.2 * float(r["offered"]) for r in email)
+    assert all(float(r["abandoned"]) == 0 for r in email)  # no patience: nobody gives up
+    assert any(float(r["abandoned"]) > 0 for r in rows if r["channel"] == "voice")
+
+
+def test_a_store_of_the_old_format_is_refused(scenario, reference, tmp_path):
+    out = tmp_path / "old"
+    shutil.copytree(reference, out)
+    manifest = json.loads((out / "sweep.json").read_text())
+    manifest["format"] = 1
+    del manifest["common_random_numbers"]
+    (out / "sweep.json").write_text(json.dumps(manifest))
+    result = CliRunner().invoke(cli, _cli_args(scenario, out))
+    assert result.exit_code == 2, result.output
+    assert f"{out} holds a sweep in store format 1;" in result.output
+    assert "writes format 2" in result.output and "choose another --out" in result.output
+    assert _log_ids(out) == _log_ids(reference)
+
+
+def test_a_point_file_without_the_new_columns_is_computed_again(scenario, reference, tmp_path):
+    out = tmp_path / "copy"
+    shutil.copytree(reference, out)
+    victim = sorted((out / "points").glob("*.json"))[0]
+    record = json.loads(victim.read_text())
+    for row in record["rows"]:
+        del row["unanswered"]
+    victim.write_text(json.dumps(record))
+    result = CliRunner().invoke(cli, [*_cli_args(scenario, out), "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    assert f"({1} computed, {N_POINTS - 1} already done)" in result.output
+    assert (out / "results.csv").read_bytes() == (reference / "results.csv").read_bytes()
 
 
 def test_jobs_1_and_jobs_2_give_identical_results(scenario, reference, tmp_path):
@@ -315,7 +394,7 @@ def test_dask_local_cluster_gives_identical_results(scenario, reference, tmp_pat
     assert (tmp_path / "results.csv").read_bytes() == (reference / "results.csv").read_bytes()
     last = (reference / "results.csv").read_text().splitlines()[-2].split(",")
     assert last[:4] == ["5", "200s", "9", "voice"]
-    assert float(last[7]) == pytest.approx(one["service_level"][0], rel=1e-5)
+    assert float(last[9]) == pytest.approx(one["service_level"][0], rel=1e-5)
 
 
 def test_dask_missing_says_how_to_install(scenario, monkeypatch):
@@ -323,6 +402,59 @@ def test_dask_missing_says_how_to_install(scenario, monkeypatch):
     plan = plan_sweep(scenario, ["groups.phones.agents=7"], replications=1)
     with pytest.raises(SweepError, match=r"pip install 'ccsim\[dask\]'"):
         run_sweep(plan, executor="dask")
+
+
+# --- common random numbers ------------------------------------------------------------------
+
+
+CRN_GRID = ["groups.phones.agents=6..12"]
+CRN_SEED, CRN_REPLICATIONS = 3, 3  # with a seed per point, 10 agents beat 11 here (0.95 > 0.90)
+
+
+def test_common_random_numbers_give_monotone_curves_for_any_jobs(scenario, tmp_path):
+    runs = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"jobs{jobs}"
+        result = CliRunner().invoke(
+            cli,
+            ["sweep", str(scenario), *(f"--set={s}" for s in CRN_GRID), "--common-random-numbers",
+             "--replications", str(CRN_REPLICATIONS), "--seed", str(CRN_SEED), "--jobs", jobs,
+             "--out", str(out)],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        runs[jobs] = (out / "results.csv").read_bytes()
+    assert runs["1"] == runs["2"]
+    rows = list(csv.DictReader((tmp_path / "jobs1" / "results.csv").open()))
+    assert {int(r["seed"]) for r in rows} == {CRN_SEED}  # every point: the base seed itself
+    # the same arrivals at every point: email (not served by the swept group) is offered alike
+    assert len({r["offered"] for r in rows if r["channel"] == "email"}) == 1
+    voice = [float(r["service_level"]) for r in rows if r["channel"] == "voice"]
+    assert len(voice) == 7
+    assert all(a <= b for a, b in zip(voice[:-1], voice[1:], strict=True)), voice
+    manifest = json.loads((tmp_path / "jobs1" / "sweep.json").read_text())
+    assert manifest["common_random_numbers"] is True
+
+
+def test_common_random_numbers_api_matches_cli_and_resumes(scenario, tmp_path):
+    out = tmp_path / "crn"
+    plan = plan_sweep(
+        scenario, CRN_GRID, replications=CRN_REPLICATIONS, seed=CRN_SEED,
+        common_random_numbers=True,
+    )  # fmt: skip
+    assert {p.seed for p in plan.points} == {CRN_SEED}
+    run_sweep(plan, jobs=1, out=out)
+    first = (out / "results.csv").read_bytes()
+    (out / "results.csv").unlink()
+    for path in sorted((out / "points").glob("*.json"))[:3]:  # as if killed mid-sweep
+        path.unlink()
+    table, counts = run_sweep(plan, jobs=2, out=out)
+    assert (counts["computed"], counts["skipped"]) == (3, 4)
+    assert (out / "results.csv").read_bytes() == first
+    alone = run_api_sweep(
+        scenario, {"groups.phones.agents": 9}, replications=CRN_REPLICATIONS, seed=CRN_SEED,
+        jobs=1, common_random_numbers=True,
+    )  # fmt: skip
+    assert list(alone["service_level"]) == list(table["service_level"][6:8])
 
 
 # --- the resumable store --------------------------------------------------------------------
@@ -345,6 +477,7 @@ def test_rerun_with_the_same_arguments_computes_nothing(scenario, reference, tmp
         (["--replications", "5"], "replications"),
         (["--seed", "12"], "seed"),
         (["--set", "groups.digital.agents=1,3"], "grid"),
+        (["--common-random-numbers"], "common_random_numbers"),
     ],
 )
 def test_rerun_with_other_arguments_is_refused(scenario, reference, tmp_path, change, field):
