@@ -14,6 +14,7 @@ import copy
 import csv
 import datetime as dt
 import difflib
+import json
 import math
 import re
 import tomllib
@@ -71,20 +72,35 @@ def build_scenario(doc: Any, source: Path | None, base_dir: Path | None) -> Scen
 
 
 def apply_overrides(
-    spec: Mapping[str, Any], overrides: Mapping[str, Any], source: Path | None
+    spec: Mapping[str, Any],
+    overrides: Mapping[str, Any],
+    source: Path | None,
+    n_intervals: int = 1,
 ) -> dict[str, Any]:
     """A copy of ``spec`` with the dotted-path ``overrides`` of :meth:`Scenario.with_overrides`.
+
+    ``n_intervals`` is the base scenario's number of intervals. One number (or
+    duration) for a per-interval field means every interval, so it must not
+    shrink the horizon: when no list or CSV column would be left in the document
+    to give its length, such scalar overrides are spread to ``n_intervals``
+    values. A list keeps its own length (a wrong one is reported as such).
 
     Raises :class:`ScenarioError` listing every path the format does not know.
     """
     doc = copy.deepcopy(dict(spec))
     problems = []
+    scalars = []
     for path, value in overrides.items():
         message = _apply_override(doc, str(path), value)
         if message:
             problems.append(f"{_where(source)}: {path}: {message}")
+        else:
+            scalars.append(str(path).split("."))
     if problems:
         raise ScenarioError(problems)
+    if n_intervals > 1 and not _has_length(doc):
+        for parts in scalars:
+            _spread(doc, parts, n_intervals)
     return doc
 
 
@@ -714,6 +730,13 @@ class _Builder:
         channel_specs = channel_specs or {}
         group_specs = group_specs or {}
 
+        for section, names, what, field in (
+            ("channels", channel_specs, "channel", "aht"),
+            ("groups", group_specs, "group", "agents"),
+        ):
+            for name in names:
+                self.name(str(name), section, what, field)
+
         raw_channels = {}
         for cname, spec in channel_specs.items():
             raw = self.channel(str(cname), spec, group_specs)
@@ -739,6 +762,22 @@ class _Builder:
                     f"target could never be met; add {cname!r} to a group's skills",
                 )
         return raw_channels, raw_groups
+
+    def name(self, name: str, section: str, what: str, field: str) -> None:
+        """A channel or group name must be addressable by a dotted path (``section.NAME.field``)."""
+        path = f"{section}.{json.dumps(name, ensure_ascii=False)}"
+        if not name:
+            self.problem(
+                path,
+                f"a {what} name must not be empty (dotted paths such as {section}.NAME.{field} "
+                f"address it), got {name!r}",
+            )
+        elif "." in name:
+            self.problem(
+                path,
+                f"a {what} name must not contain '.' (dotted paths such as "
+                f"{section}.NAME.{field} address it), got {name!r}",
+            )
 
     def interval(self, value: Any) -> float:
         if value is None:
@@ -1049,3 +1088,57 @@ def _apply_override(doc: dict[str, Any], path: str, value: Any) -> str | None:
     else:
         node[last] = copy.deepcopy(value)
     return None
+
+
+# Per-interval fields an override can set to one value, and the converter that checks it.
+_PER_INTERVAL = {
+    ("channels", "volume"): _volume_value,
+    ("channels", "aht"): _duration_value,
+    ("channels", "patience"): _duration_value,
+    ("channels", "patience", "mean"): _duration_value,
+    ("groups", "agents"): _agents_value,
+}
+
+
+def _gives_length(value: Any) -> bool:
+    """True for a per-interval value whose length sets the horizon: a list or a CSV column."""
+    return isinstance(value, (list, tuple, np.ndarray, Mapping))
+
+
+def _has_length(doc: Mapping[str, Any]) -> bool:
+    """True when a per-interval field of ``doc`` is a list or a CSV column."""
+    channels, groups = doc.get("channels"), doc.get("groups")
+    for spec in channels.values() if isinstance(channels, Mapping) else ():
+        if not isinstance(spec, Mapping):
+            continue
+        if _gives_length(spec.get("volume")) or _gives_length(spec.get("aht")):
+            return True
+        patience = spec.get("patience")
+        if isinstance(patience, Mapping) and ("dist" in patience or "mean" in patience):
+            patience = patience.get("mean")
+        if _gives_length(patience):
+            return True
+    for spec in groups.values() if isinstance(groups, Mapping) else ():
+        if isinstance(spec, Mapping) and _gives_length(spec.get("agents")):
+            return True
+    return False
+
+
+def _spread(doc: dict[str, Any], parts: list[str], n: int) -> None:
+    """Replace the valid scalar of a per-interval field at ``parts`` by ``n`` copies of it."""
+    if len(parts) < 3 or (parts[0], *parts[2:]) not in _PER_INTERVAL:
+        return
+    convert = _PER_INTERVAL[(parts[0], *parts[2:])]
+    node: Any = doc
+    for part in parts[:-1]:
+        if not isinstance(node, Mapping) or part not in node:
+            return
+        node = node[part]
+    if not isinstance(node, dict) or parts[-1] not in node:
+        return
+    value = _plain(node[parts[-1]])
+    try:
+        convert(value)  # an invalid value stays as given, to be reported once at its key
+    except ValueError:
+        return
+    node[parts[-1]] = [value] * n

@@ -222,11 +222,13 @@ class Scenario:
         Keys are dotted paths into the document, e.g. ``"channels.voice.aht"``,
         ``"groups.phones.agents"``, ``"shrinkage"`` or ``"channels.voice.volume.3"``
         (an element of a list); a value of None removes the key (e.g. a patience).
-        A path that names nothing the format knows raises :class:`ScenarioError`.
+        One number for a per-interval field (volume, aht, patience, agents) means
+        every interval: it keeps this scenario's ``n_intervals``. A path that names
+        nothing the format knows raises :class:`ScenarioError`.
         """
         from ccsim._scenario_parse import apply_overrides
 
-        doc = apply_overrides(self.spec, overrides, self.source)
+        doc = apply_overrides(self.spec, overrides, self.source, self.n_intervals)
         return Scenario.from_dict(doc, source=self.source, base_dir=self.base_dir)
 
     def summary(self) -> dict[str, Any]:

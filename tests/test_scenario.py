@@ -149,6 +149,87 @@ def test_overrides_keep_csv_paths_relative_to_the_file():
     )
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "field"),
+    [
+        ("channels.voice.volume", 100, lambda s: s.channels["voice"].volume),
+        ("groups.phones.agents", 20, lambda s: s.groups["phones"].agents),
+        ("channels.voice.aht", "200s", lambda s: s.channels["voice"].aht),
+    ],
+)
+def test_a_scalar_override_keeps_the_number_of_intervals(key, value, field):
+    textbook = load_scenario(SCENARIOS / "textbook.toml")  # volume: the only list, 16 values
+    changed = textbook.with_overrides({key: value})
+    assert changed.n_intervals == 16 and changed.starts == textbook.starts
+    expected = 200 if value == "200s" else value
+    np.testing.assert_array_equal(field(changed), [expected] * 16)
+    # the echoed document says the same thing on its own
+    assert Scenario.from_dict(changed.spec).n_intervals == 16
+
+
+def test_scalar_overrides_of_every_list_keep_the_number_of_intervals():
+    textbook = load_scenario(SCENARIOS / "textbook.toml")
+    changed = textbook.with_overrides(
+        {"channels.voice.volume": np.int64(90), "channels.voice.aht": 200.0}
+    )
+    assert changed.n_intervals == 16
+    np.testing.assert_array_equal(changed.channels["voice"].volume, [90] * 16)
+    assert changed.spec["channels"]["voice"]["volume"] == [90] * 16
+    # a list elsewhere still gives the length: the scalar stays as written
+    assert (
+        textbook.with_overrides({"channels.voice.aht": 200}).spec["channels"]["voice"]["aht"] == 200
+    )
+
+
+def test_patience_mean_override_keeps_the_number_of_intervals():
+    doc = small_doc()
+    doc["channels"]["voice"].update(
+        volume=100, patience={"dist": "lognormal", "mean": [60, 70, 80], "cv": 1.1}
+    )
+    doc["groups"]["phones"]["agents"] = 14
+    scenario = Scenario.from_dict(doc)
+    assert scenario.n_intervals == 3
+    changed = scenario.with_overrides({"channels.voice.patience.mean": "2min"})
+    assert changed.n_intervals == 3
+    np.testing.assert_array_equal(changed.channels["voice"].patience, [120] * 3)
+    assert isinstance(changed.channels["voice"].patience_dist, LogNormal)
+    changed = scenario.with_overrides({"channels.voice.patience": 90})
+    np.testing.assert_array_equal(changed.channels["voice"].patience, [90] * 3)
+
+
+def test_auto_override_stays_auto():
+    textbook = load_scenario(SCENARIOS / "textbook.toml")
+    changed = textbook.with_overrides({"groups.phones.agents": "auto"})
+    assert changed.groups["phones"].auto and changed.n_intervals == 16
+    assert changed.spec["groups"]["phones"]["agents"] == "auto"
+
+
+def test_override_with_a_list_of_the_wrong_length_is_named():
+    textbook = load_scenario(SCENARIOS / "textbook.toml")
+    with pytest.raises(ScenarioError) as info:
+        textbook.with_overrides({"groups.phones.agents": [14, 15, 16]})
+    assert info.value.problems == [
+        "textbook.toml: groups.phones.agents: expected 16 values (one per interval, "
+        "like channels.voice.volume), got 3"
+    ]
+    scenario = Scenario.from_dict(small_doc())
+    with pytest.raises(ScenarioError) as info:
+        scenario.with_overrides({"channels.voice.volume": [100, 120]})
+    assert info.value.problems == [
+        "<scenario>: channels.voice.volume: expected 3 values (one per interval, "
+        "like channels.voice.patience, groups.phones.agents), got 2"
+    ]
+
+
+def test_invalid_scalar_override_is_named_once():
+    textbook = load_scenario(SCENARIOS / "textbook.toml")
+    with pytest.raises(ScenarioError) as info:
+        textbook.with_overrides({"channels.voice.volume": "lots"})
+    assert info.value.problems == [
+        "textbook.toml: channels.voice.volume: expected a number ≥ 0 (contacts offered), got 'lots'"
+    ]
+
+
 def test_labels_with_a_date_roll_over_midnight():
     scenario = Scenario.from_dict(
         small_doc(start="2026-11-23 23:00", interval="60min"), source="x.toml"

@@ -206,6 +206,55 @@ def test_each_mistake_is_named(tmp_path, name):
         assert part in message, f"{part!r} not in {message!r}"
 
 
+def test_channel_name_with_a_dot(tmp_path):
+    text = 'interval = "30min"\n[channels."voice.fr"]\nvolume = 1\naht = 60\n'
+    text += '[groups.phones]\nskills = ["voice.fr"]\nagents = 1\n'
+    assert one_problem(tmp_path, text) == (
+        "bad.toml: channels.\"voice.fr\": a channel name must not contain '.' "
+        "(dotted paths such as channels.NAME.aht address it), got 'voice.fr'"
+    )
+
+
+def test_empty_channel_name(tmp_path):
+    text = 'interval = "30min"\n[channels.""]\nvolume = 1\naht = 60\n'
+    text += '[groups.phones]\nskills = [""]\nagents = 1\n'
+    assert one_problem(tmp_path, text) == (
+        'bad.toml: channels."": a channel name must not be empty '
+        "(dotted paths such as channels.NAME.aht address it), got ''"
+    )
+
+
+def test_group_name_with_a_dot(tmp_path):
+    message = one_problem(tmp_path, doc(group=GOOD_GROUP.replace("phones", '"phones.fr"')))
+    assert message == (
+        "bad.toml: groups.\"phones.fr\": a group name must not contain '.' "
+        "(dotted paths such as groups.NAME.agents address it), got 'phones.fr'"
+    )
+
+
+def test_empty_group_name(tmp_path):
+    message = one_problem(tmp_path, doc(group=GOOD_GROUP.replace("phones", '""')))
+    assert message == (
+        'bad.toml: groups."": a group name must not be empty '
+        "(dotted paths such as groups.NAME.agents address it), got ''"
+    )
+
+
+def test_unaddressable_names_from_dict():
+    with pytest.raises(ScenarioError) as info:
+        Scenario.from_dict(
+            {
+                "interval": "30min",
+                "channels": {"voice.fr": {"volume": 1, "aht": 60}},
+                "groups": {"a.b": {"skills": ["voice.fr"], "agents": 1}},
+            }
+        )
+    assert [p.split(": ")[1] for p in info.value.problems] == [
+        'channels."voice.fr"',
+        'groups."a.b"',
+    ]
+
+
 def test_channel_that_is_not_a_table(tmp_path):
     message = one_problem(tmp_path, doc(channel="[channels]\nvoice = 3\n", group=""))
     assert message.startswith("bad.toml: channels.voice: expected a table of channel fields")
