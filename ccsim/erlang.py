@@ -871,6 +871,8 @@ def required_agents(
         every target holds at N (and at least one fails at N − 1). 0 when the
         traffic is 0; at least 1 otherwise (zero agents answer nobody, even
         where a ceiling such as ``max_occupancy=1`` would formally hold).
+        Without abandonment (Erlang C) the queue must also be stable, N > A,
+        whatever the targets: with N ≤ A the queue grows without bound.
 
     Notes
     -----
@@ -948,7 +950,8 @@ def _required_c(a, h, t, sl, w, occ):
     shape = a.shape
     a, h, t, sl, w, occ = (v.ravel() for v in (a, h, t, sl, w, occ))
     need_queue = ~np.isnan(sl) | ~np.isnan(w)
-    n = np.maximum(np.where(need_queue, np.floor(a) + 1.0, 0.0), _min_agents_occupancy(a, occ))
+    # a stable queue (N > A) whatever the targets: an occupancy ceiling alone allows N = A
+    n = np.maximum(np.floor(a) + 1.0, _min_agents_occupancy(a, occ))
     result = np.zeros(a.shape, dtype=np.int64)
     todo = np.nonzero((a > 0) & need_queue)[0]
     done = (a > 0) & ~need_queue

@@ -36,8 +36,11 @@ groups; the others keep the agents written in the scenario). Each channel's
 requirement goes to its *home group*: the first planned group of its
 ``route_to`` list, or else the first planned group (in file order) that has the
 skill. A group's staffing is the sum of the requirements of its home
-channels — a multi-skill group shares agents between them, and the sum is
-conservative (pooling needs fewer); verification takes the slack out.
+channels, less what unplanned groups dedicated to the channel (one skill)
+already staff — a multi-skill group shares agents between them, and the sum
+is conservative (pooling needs fewer); verification takes the slack out.
+A planned group that is no channel's home (e.g. an overflow pool) is planned
+at 0: use ``keep_fixed`` to keep its roster.
 
 Simulation-verified correction
 ------------------------------
@@ -214,16 +217,23 @@ class StaffingPlan:
         A channel served by one dedicated group gets exactly that group's
         staffing; channels sharing a group split it in proportion to their
         analytic requirement (largest remainder, so the shares add up to the
-        group's agents). A channel with no auto group keeps its requirement.
+        group's agents). Agents of unplanned (``--keep-fixed``) groups dedicated
+        to a channel count for it; a channel no planned group serves shows those
+        agents, or its requirement when it has no dedicated fixed group.
         """
         homes = home_groups(self.scenario, self.planned)
+        fixed = fixed_dedicated(self.scenario, self.planned)
         result = {name: req.copy() for name, req in self.requirement.items()}
+        for name in result:
+            if homes[name] is None and fixed[name].any():
+                result[name] = fixed[name].copy()  # the roster as written, not the need
         for group, staff in self.agents.items():
             members = [c for c, home in homes.items() if home == group]
             if not members:
                 continue
             reqs = np.array([self.requirement[c] for c in members], dtype=float)
-            result.update(zip(members, _split(staff, reqs), strict=True))
+            for c, share in zip(members, _split(staff, reqs), strict=True):
+                result[c] = share + fixed[c]
         return result
 
     def groups_table(self) -> Table:
@@ -352,7 +362,7 @@ class StaffingPlan:
         recommended = self.channel_agents()
         title = "verified by simulation" if self.verified else "Erlang (analytic)"
         lines = [f"{sc.name} — staffing plan, {title}", ""]
-        header = f"{'channel':<14}{'target':<16}{'peak agents':>12}{'agent-h Erlang':>16}"
+        header = f"{'channel':<14}{'target':<26}{'peak agents':>12}{'agent-h Erlang':>16}"
         header += f"{'agent-h plan':>14}" + (
             f"{'sim SL (min interval)':>24}" if self.verified else ""
         )
@@ -360,7 +370,7 @@ class StaffingPlan:
         sim = self.simulation.channels if self.simulation is not None else None
         for name, channel in sc.channels.items():
             row = (
-                f"{name:<14}{_target_text(channel):<16}{int(recommended[name].max(initial=0)):>12}"
+                f"{name:<14}{_target_text(channel):<26}{int(recommended[name].max(initial=0)):>12}"
             )
             row += f"{self.requirement[name].sum() * hours:>16.1f}"
             row += f"{recommended[name].sum() * hours:>14.1f}"
@@ -375,12 +385,18 @@ class StaffingPlan:
             "",
             f"{'group':<14}{'skills':<30}{'peak agents':>12}{'peak FTE':>10}{'agent-h':>10}",
         ]
+        homes = home_groups(sc, self.planned)
         for name, staff in self.agents.items():
             skills = ", ".join(sc.groups[name].skills)
             peak = int(staff.max(initial=0))
+            note = ""
+            if name not in self.planned:
+                note = "  (kept as written)"
+            elif name not in homes.values():
+                note = "  (no channel's home group: planned at 0; --keep-fixed keeps its roster)"
             lines.append(
                 f"{name:<14}{skills:<30}{peak:>12}"
-                f"{erlang.fte(float(peak), sc.shrinkage):>10.1f}{staff.sum() * hours:>10.1f}"
+                f"{erlang.fte(float(peak), sc.shrinkage):>10.1f}{staff.sum() * hours:>10.1f}{note}"
             )
         analytic, final = self.agent_hours(self.analytic_agents), self.agent_hours()
         lines.append("")
@@ -416,12 +432,17 @@ class StaffingPlan:
 
 
 def _target_text(channel: Channel) -> str:
-    """Short text of a channel's main target: ``80% in 20s``, ``ASA 30s``, ``—``."""
+    """Short text of a channel's targets: ``80% in 20s``, ``ASA 30s, ab ≤5%``, ``—``."""
+    parts = []
     if channel.service_level is not None and channel.target_time is not None:
-        return f"{channel.service_level:.0%} in {format_duration(channel.target_time)}"
+        parts.append(f"{channel.service_level:.0%} in {format_duration(channel.target_time)}")
     if channel.asa is not None:
-        return f"ASA {format_duration(channel.asa)}"
-    return "—"
+        parts.append(f"ASA {format_duration(channel.asa)}")
+    if channel.max_abandon is not None:
+        parts.append(f"ab ≤{channel.max_abandon:.0%}")
+    if channel.max_occupancy is not None:
+        parts.append(f"occ ≤{channel.max_occupancy:.0%}")
+    return ", ".join(parts) or "—"
 
 
 def predicted_kpis(channel: Channel, agents: np.ndarray, interval: float) -> dict[str, np.ndarray]:
@@ -508,17 +529,28 @@ def analytic_plan(
         for name, channel in scenario.channels.items()
     }
     homes = home_groups(scenario, planned)
+    fixed = fixed_dedicated(scenario, planned)
     agents: dict[str, np.ndarray] = {}
     for name, group in scenario.groups.items():
         if name in planned:
             staff = np.zeros(scenario.n_intervals, dtype=np.int64)
             for channel, home in homes.items():
                 if home == name:
-                    staff = staff + requirement[channel]
+                    # what fixed groups dedicated to the channel already answer is not planned again
+                    staff = staff + np.maximum(requirement[channel] - fixed[channel], 0)
             agents[name] = staff
         else:
             agents[name] = np.asarray(group.agents, dtype=np.int64).copy()
     return requirement, agents
+
+
+def fixed_dedicated(scenario: Scenario, planned: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Channel → agents per interval of the unplanned groups whose only skill it is."""
+    out = {name: np.zeros(scenario.n_intervals, dtype=np.int64) for name in scenario.channels}
+    for name, group in scenario.groups.items():
+        if name not in planned and len(group.skills) == 1 and group.agents is not None:
+            out[group.skills[0]] = out[group.skills[0]] + group.agents
+    return out
 
 
 def plan_staffing(

@@ -46,34 +46,49 @@ from collections.abc import Callable
 import numpy as np
 
 from ccsim import erlang
-from ccsim.staffing import StaffingPlan, channel_requirement, home_groups, is_deferred
+from ccsim.staffing import (
+    StaffingPlan,
+    channel_requirement,
+    fixed_dedicated,
+    home_groups,
+    is_deferred,
+)
 
 __all__ = ["effective_traffic", "erlang_gaps", "interval_misses", "load_ratio", "verify_plan"]
 
 
-def interval_misses(scenario, intervals) -> dict[str, np.ndarray]:
+def interval_misses(scenario, result) -> dict[str, np.ndarray]:
     """Channel → boolean array: the open intervals whose simulated KPIs miss a target.
 
-    ``intervals`` is a simulation's per channel × interval table; an interval
-    is open when the channel has volume in it.
+    ``result`` is a :class:`~ccsim.sim.SimulationResult`; an interval is open
+    when the channel has volume in it. A target is met "with the simulated
+    confidence": the lower 95% limit of the service level reaches its target,
+    the upper limits of ASA, abandonment and occupancy stay under their
+    ceilings (the means, when a single replication gives no interval). A KPI
+    that could not be measured in an open interval (nobody answered, nobody
+    staffed) is a miss.
     """
+    intervals, limits = result.intervals, result.limits
     misses: dict[str, np.ndarray] = {}
-    channel_col = intervals["channel"]
     for name, channel in scenario.channels.items():
-        rows = channel_col == name
+        rows = intervals["channel"] == name
         miss = np.zeros(scenario.n_intervals, dtype=bool)
+
+        def bound(kpi: str, side: str, rows: np.ndarray = rows) -> np.ndarray:
+            table = intervals if kpi == "service_level" else limits
+            value = table[f"{kpi}_{side}"][rows]
+            return np.where(np.isnan(value), intervals[kpi][rows], value)
+
         if channel.service_level is not None:
-            # Met "with the simulated confidence": the lower 95% limit reaches the target
-            # (the mean, when a single replication gives no interval).
-            level = intervals["service_level_lo"][rows]
-            level = np.where(np.isnan(level), intervals["service_level"][rows], level)
-            miss |= level < channel.service_level - 1e-12
-        if channel.asa is not None:
-            miss |= intervals["asa"][rows] > channel.asa
-        if channel.max_abandon is not None:
-            miss |= intervals["abandon_rate"][rows] > channel.max_abandon
-        if channel.max_occupancy is not None:
-            miss |= intervals["occupancy"][rows] > channel.max_occupancy
+            level = bound("service_level", "lo")
+            miss |= ~(level >= channel.service_level - 1e-12)  # NaN: a miss
+        for kpi, ceiling in (
+            ("asa", channel.asa),
+            ("abandon_rate", channel.max_abandon),
+            ("occupancy", channel.max_occupancy),
+        ):
+            if ceiling is not None:
+                miss |= ~(bound(kpi, "hi") <= ceiling)
         misses[name] = miss & (channel.volume > 0)
     return misses
 
@@ -203,6 +218,7 @@ def verify_plan(
 
     scenario = plan.scenario
     homes = home_groups(scenario, plan.planned)
+    fixed = fixed_dedicated(scenario, plan.planned)
     groups = list(plan.planned)
     n = scenario.n_intervals
     cap = {g: 4 * plan.analytic_agents[g] + 20 for g in groups}
@@ -222,7 +238,7 @@ def verify_plan(
         result = simulate(
             scenario, replications=replications, seed=seed, agents=plan.agents, jobs=jobs
         )
-        misses = interval_misses(scenario, result.intervals)
+        misses = interval_misses(scenario, result)
         total = sum(int(m.sum()) for m in misses.values())
         say(f"run {runs}: {plan.agent_hours():.1f} agent-hours, {total} interval misses")
         key = (total, plan.agent_hours())
@@ -254,7 +270,7 @@ def verify_plan(
                 need = channel_requirement(scaled, scenario.interval)
             else:
                 need = plan.requirement[name]
-            plan.agents[home] += need
+            plan.agents[home] += np.maximum(need - fixed[name], 0)
         if all(np.array_equal(previous[g], plan.agents[g]) for g in groups):
             break
         result, misses = run()

@@ -157,8 +157,11 @@ def test_limit_values():
     assert e.service_level(0.0, 0, 180, 20) == 1.0
     assert e.asa(0.0, 3, 180) == 0.0
     assert e.required_agents(0.0, 180, target_time=20, service_level=0.9) == 0
-    assert e.required_agents(1.0, 180, max_occupancy=1.0) == 1
-    assert e.required_agents(4.0, 180, max_occupancy=1.0) == 1
+    # without abandonment a queue must be stable (N > A), even if the ceiling allows N = A
+    assert e.required_agents(1.0, 180, max_occupancy=1.0) == 2
+    assert e.required_agents(4.0, 180, max_occupancy=1.0) == 5
+    assert e.required_agents(4.5, 180, max_occupancy=0.9) == 5
+    assert e.asa(4.0, 5, 180) < math.inf
     assert e.required_agents(0.2, 180, max_occupancy=1.0, patience=60) == 1
     assert e.erlang_a(0.0, 180, 60, 3, 20) == (0.0, 0.0, 1.0, 0.0, 0.0)
     assert e.erlang_a(0.1, 180, 60, 0, 20).p_abandon == 1.0

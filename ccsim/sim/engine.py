@@ -102,6 +102,8 @@ class SimulationResult:
     ``intervals`` — one row per channel × interval (the ``intervals.csv``
     columns); ``channels`` — per-channel totals over the horizon (same KPIs,
     plus the alternative service-level definitions and more intervals);
+    ``limits`` — per channel × interval, the 95% limits of ASA, abandonment
+    and occupancy (``intervals`` gives their means only, as the contract says);
     ``contacts`` — every contact's record, all replications; ``staffing`` —
     agents per group × interval that was played; ``warmup`` seconds excluded.
     """
@@ -113,6 +115,7 @@ class SimulationResult:
     staffing: np.ndarray
     intervals: Table
     channels: Table
+    limits: Table
     _records: list[dict[str, np.ndarray]] = field(repr=False)
     _contacts: Table | None = field(default=None, repr=False)
 
@@ -350,7 +353,7 @@ def simulate(
                 progress(1)
     records = [rec for rec, _ in done]
     tallies = [tal for _, tal in done]
-    intervals, channels = summarize(tallies, scenario)
+    intervals, channels, limits = summarize(tallies, scenario)
     return SimulationResult(
         scenario=scenario,
         seed=seed,
@@ -359,5 +362,6 @@ def simulate(
         staffing=staffing,
         intervals=intervals,
         channels=channels,
+        limits=limits,
         _records=records,
     )

@@ -275,8 +275,20 @@ def _occupancy(busy: np.ndarray, staffed: np.ndarray, members: np.ndarray) -> np
     )
 
 
-def summarize(tallies: list[Tally], scenario: Scenario) -> tuple[Table, Table]:
-    """The ``intervals`` table (DESIGN columns) and the per-channel ``channels`` totals."""
+#: per channel × interval: the 95% limits of the KPIs that ``intervals.csv`` gives as means only
+LIMIT_COLUMNS = (
+    "asa_lo",
+    "asa_hi",
+    "abandon_rate_lo",
+    "abandon_rate_hi",
+    "occupancy_lo",
+    "occupancy_hi",
+)
+
+
+def summarize(tallies: list[Tally], scenario: Scenario) -> tuple[Table, Table, Table]:
+    """The ``intervals`` table (DESIGN columns), the per-channel ``channels`` totals, and
+    the per-interval 95% limits of ASA, abandonment and occupancy (``LIMIT_COLUMNS``)."""
     names = list(scenario.channels)
     channels = list(scenario.channels.values())
     n_c, n_i = len(names), scenario.n_intervals
@@ -347,4 +359,7 @@ def summarize(tallies: list[Tally], scenario: Scenario) -> tuple[Table, Table]:
     columns["target_time"] = np.array(
         [np.nan if ch.target_time is None else ch.target_time for ch in channels]
     )
-    return Table(intervals), Table(columns)
+    limits = {"channel": intervals["channel"], "interval": intervals["interval"]}
+    for name in LIMIT_COLUMNS:
+        limits[name] = per_interval[name].ravel()
+    return Table(intervals), Table(columns), Table(limits)
