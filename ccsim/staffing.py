@@ -362,7 +362,7 @@ class StaffingPlan:
         recommended = self.channel_agents()
         title = "verified by simulation" if self.verified else "Erlang (analytic)"
         lines = [f"{sc.name} — staffing plan, {title}", ""]
-        header = f"{'channel':<14}{'target':<26}{'peak agents':>12}{'agent-h Erlang':>16}"
+        header = f"{'channel':<14}{'target':<30}{'peak agents':>12}{'agent-h Erlang':>16}"
         header += f"{'agent-h plan':>14}" + (
             f"{'sim SL (min interval)':>24}" if self.verified else ""
         )
@@ -370,7 +370,7 @@ class StaffingPlan:
         sim = self.simulation.channels if self.simulation is not None else None
         for name, channel in sc.channels.items():
             row = (
-                f"{name:<14}{_target_text(channel):<26}{int(recommended[name].max(initial=0)):>12}"
+                f"{name:<14}{_target_text(channel):<30}{int(recommended[name].max(initial=0)):>12}"
             )
             row += f"{self.requirement[name].sum() * hours:>16.1f}"
             row += f"{recommended[name].sum() * hours:>14.1f}"
