@@ -23,20 +23,9 @@ from typing import Any
 import numpy as np
 
 from ccsim.scenario import Scenario
+from ccsim.sim.metrics import INTERVAL_COLUMNS
 
-KPI_COLUMNS = (
-    "offered",
-    "answered",
-    "abandoned",
-    "unanswered",
-    "answered_within",
-    "service_level",
-    "service_level_lo",
-    "service_level_hi",
-    "asa",
-    "abandon_rate",
-    "occupancy",
-)
+KPI_COLUMNS = INTERVAL_COLUMNS[3:]  # the KPIs of intervals.csv, without channel/interval/start
 """The per-channel totals of ``simulate`` that a sweep keeps, in ``results.csv`` order
 (``offered = answered + abandoned + unanswered``; ``unanswered`` = still waiting at the end)."""
 

@@ -342,16 +342,7 @@ def summarize(tallies: list[Tally], scenario: Scenario) -> tuple[Table, Table, T
     columns = {"channel": np.array(names, dtype=object)}
     for name in INTERVAL_COLUMNS[3:]:
         columns[name] = per_channel[name]
-    for name in (
-        "service_level_excl_short_abandons",
-        "service_level_answered",
-        "asa_lo",
-        "asa_hi",
-        "abandon_rate_lo",
-        "abandon_rate_hi",
-        "occupancy_lo",
-        "occupancy_hi",
-    ):
+    for name in ("service_level_excl_short_abandons", "service_level_answered", *LIMIT_COLUMNS):
         columns[name] = per_channel[name]
     columns["target_service_level"] = np.array(
         [np.nan if ch.service_level is None else ch.service_level for ch in channels]
