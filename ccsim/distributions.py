@@ -9,6 +9,7 @@ module-level random state.
 
 from __future__ import annotations
 
+import abc
 import math
 from dataclasses import dataclass, field
 
@@ -24,21 +25,21 @@ __all__ = [
 ]
 
 
-class Distribution:
+class Distribution(abc.ABC):
     """A non-negative distribution shape; ``sample(rng, mean, size)`` draws values in seconds."""
 
     name: str = "distribution"
 
     @property
+    @abc.abstractmethod
     def cv(self) -> float:
         """Coefficient of variation (standard deviation ÷ mean)."""
-        raise NotImplementedError  # pragma: no cover - every subclass defines it
 
+    @abc.abstractmethod
     def sample(
         self, rng: np.random.Generator, mean: float | np.ndarray, size: int | None = None
     ) -> np.ndarray:
         """Draw ``size`` values (seconds) with the given mean (seconds, scalar or per value)."""
-        raise NotImplementedError  # pragma: no cover - every subclass defines it
 
     def describe(self) -> str:
         """A short human description, e.g. ``"lognormal (cv 0.9)"``."""

@@ -248,9 +248,8 @@ def test_conservation_with_chat_email_and_staffing_drops():
 
 
 def test_same_seed_same_bytes_different_seed_differs(tmp_path):
-    scenario = load_scenario(SCENARIOS[0]) if SCENARIOS else None
-    if scenario is None:  # pragma: no cover - the bundled scenarios are in the repository
-        pytest.skip("no bundled scenario")
+    assert SCENARIOS, "the bundled scenarios are part of the repository"
+    scenario = load_scenario(SCENARIOS[0])
     plan = {name: 25 for name, group in scenario.groups.items() if group.auto}
     ccsim.simulate(scenario, 3, seed=9, agents=plan).write(tmp_path / "a")
     ccsim.simulate(scenario, 3, seed=9, agents=plan).write(tmp_path / "b")
