@@ -363,11 +363,11 @@ class StaffingPlan:
         title = "verified by simulation" if self.verified else "Erlang (analytic)"
         lines = [f"{sc.name} — staffing plan, {title}", ""]
         header = f"{'channel':<14}{'target':<30}{'peak agents':>12}{'agent-h Erlang':>16}"
-        header += f"{'agent-h plan':>14}" + (
-            f"{'sim SL (min interval)':>24}" if self.verified else ""
-        )
+        header += f"{'agent-h plan':>14}"
+        header += f"{'sim SL (min interval)' if self.verified else 'Erlang SL (min interval)':>26}"
         lines.append(header)
         sim = self.simulation.channels if self.simulation is not None else None
+        predicted = self.intervals_table() if sim is None else None
         for name, channel in sc.channels.items():
             row = (
                 f"{name:<14}{_target_text(channel):<30}{int(recommended[name].max(initial=0)):>12}"
@@ -379,7 +379,14 @@ class StaffingPlan:
                 per = self.simulation.intervals["service_level"][rows][channel.volume > 0]
                 total = sim["service_level"][list(sim["channel"]).index(name)]
                 low = f"{np.nanmin(per):.1%}" if per.size and np.isfinite(per).any() else "-"
-                row += f"{f'{total:.1%} ({low})':>24}" if np.isfinite(total) else f"{'-':>24}"
+                row += f"{f'{total:.1%} ({low})':>26}" if np.isfinite(total) else f"{'-':>26}"
+            else:
+                rows = predicted["channel"] == name
+                per = predicted["service_level"][rows][channel.volume > 0]
+                if per.size and np.isfinite(per).all():
+                    row += f"{np.min(per):>26.1%}"
+                else:
+                    row += f"{'backlog plan' if is_deferred(channel, sc.interval) else '-':>26}"
             lines.append(row)
         lines += [
             "",
