@@ -17,10 +17,11 @@ total), and writes a scenario with only derived figures: the mean calls per
 from __future__ import annotations
 
 import csv
-import math
 import statistics
 import sys
 from collections import defaultdict
+
+from ccsim.erlang import required_agents
 
 AHT = 180.0  # seconds
 WITHIN = 20.0  # seconds
@@ -37,22 +38,9 @@ CITATION = """\
 # (Haghbin et al.), summed to 30 minutes. Only derived figures appear here."""
 
 
-def erlang_c_wait(traffic: float, agents: int) -> float:
-    """Probability that a call waits (Erlang C), by the stable Erlang B recursion."""
-    if agents <= traffic:
-        return 1.0
-    b = 1.0
-    for k in range(1, agents + 1):
-        b = traffic * b / (k + traffic * b)
-    return agents * b / (agents - traffic * (1.0 - b))
-
-
 def agents_for(traffic: float) -> int:
     """Fewest agents answering ``TARGET`` of calls within ``WITHIN`` seconds (Erlang C)."""
-    n = max(1, math.ceil(traffic))
-    while 1.0 - erlang_c_wait(traffic, n) * math.exp(-(n - traffic) * WITHIN / AHT) < TARGET:
-        n += 1
-    return n
+    return max(1, required_agents(traffic, AHT, target_time=WITHIN, service_level=TARGET))
 
 
 def derive(path: str) -> dict[str, object]:

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ccsim.erlang import required_agents
+
 SEED = 20261123
 FIRST_DAY = dt.date(2026, 11, 23)  # a Monday
 STEP = 15  # minutes
@@ -57,24 +59,11 @@ def profile(hour: float, channel: str) -> float:
     return max(0.15, min(1.0, shape))
 
 
-def erlang_c_wait(traffic: float, agents: int) -> float:
-    """Probability that a contact waits (Erlang C), by the stable Erlang B recursion."""
-    if agents <= traffic:
-        return 1.0
-    b = 1.0
-    for k in range(1, agents + 1):
-        b = traffic * b / (k + traffic * b)
-    return agents * b / (agents - traffic * (1.0 - b))
-
-
 def agents_for(traffic: float, aht: float, within: float, target: float) -> int:
     """Fewest agents reaching ``target`` answered within ``within`` seconds (Erlang C)."""
     if traffic <= 0:
         return 0
-    n = max(1, math.ceil(traffic))
-    while 1.0 - erlang_c_wait(traffic, n) * math.exp(-(n - traffic) * within / aht) < target:
-        n += 1
-    return n
+    return required_agents(traffic, aht, target_time=within, service_level=target)
 
 
 def rows(rng: np.random.Generator) -> list[dict[str, object]]:
