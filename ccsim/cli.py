@@ -28,8 +28,11 @@ def cli() -> None:
 # --- commands are added below, one short function each -------------------------------------
 
 
-def _share_option(name: str, text: str | None, *, upper: bool = False) -> float | None:
-    """Parse a share option ("80%" or 0.8); InputError naming the option if bad or out of range."""
+def _share_option(
+    name: str, text: str | None, *, upper: bool = False, zero: bool = False
+) -> float | None:
+    """Parse a share option ("80%" or 0.8) in (0, 1) — 1 allowed with ``upper``, 0 with
+    ``zero``; InputError naming the option if bad or out of range."""
     if text is None:
         return None
     from ccsim.durations import parse_share
@@ -38,21 +41,9 @@ def _share_option(name: str, text: str | None, *, upper: bool = False) -> float 
         share = parse_share(text)
     except ValueError as exc:
         raise InputError(f"{name}: {exc}") from None
-    if not (0 < share < 1 or (upper and share == 1)):
-        raise InputError(f"{name} must be a share in (0, 1{']' if upper else ')'}, got {text}")
-    return share
-
-
-def _shrinkage_option(text: str) -> float:
-    """Parse --shrinkage: a share in [0, 1)."""
-    from ccsim.durations import parse_share
-
-    try:
-        share = parse_share(text)
-    except ValueError as exc:
-        raise InputError(f"--shrinkage: {exc}") from None
-    if not 0 <= share < 1:
-        raise InputError(f"--shrinkage must be a share in [0, 1), got {text}")
+    if not (0 < share < 1 or (upper and share == 1) or (zero and share == 0)):
+        low, high = "[0" if zero else "(0", "1]" if upper else "1)"
+        raise InputError(f"{name} must be a share in {low}, {high}, got {text}")
     return share
 
 
@@ -260,7 +251,7 @@ def erlang_command(
         "max_abandon": _share_option("--max-abandon", max_abandon),
         "patience": _duration_option("--patience", patience, positive=True),
     }
-    shrink = _shrinkage_option(shrinkage)
+    shrink = _share_option("--shrinkage", shrinkage, zero=True)
     if targets["service_level"] is not None and targets["target_time"] is None:
         raise InputError("--service-level needs --within (e.g. --within 20s)")
     if targets["max_abandon"] is not None and targets["patience"] is None:

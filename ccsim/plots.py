@@ -29,12 +29,18 @@ def _pyplot():
 
 
 def _save(fig: Any, path: str | os.PathLike, default_name: str) -> Path:
-    """Save ``fig`` as PNG to ``path`` (a directory gets ``default_name``) atomically."""
+    """Save ``fig`` as PNG to ``path`` (a directory gets ``default_name``) atomically,
+    then close it."""
+    import matplotlib.pyplot as plt
+
     path = Path(path)
     if path.is_dir() or path.suffix == "":
         path = path / default_name
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
+    try:
+        with atomic_path(path, suffix=".png") as tmp:
+            fig.savefig(tmp, dpi=110, bbox_inches="tight")
+    finally:
+        plt.close(fig)
     return path
 
 
@@ -124,10 +130,7 @@ def plot_simulation(result: Any, path: str | os.PathLike) -> Path:
         fontsize=12,
     )
     fig.tight_layout()
-    try:
-        return _save(fig, path, "simulation.png")
-    finally:
-        plt.close(fig)
+    return _save(fig, path, "simulation.png")
 
 
 # --- sweeps: service level against a swept parameter ----------------------------------------
@@ -214,10 +217,7 @@ def plot_sweep(
     if title:
         fig.suptitle(title, fontsize=12)
     fig.tight_layout()
-    try:
-        return _save(fig, path, "sweep.png")
-    finally:
-        plt.close(fig)
+    return _save(fig, path, "sweep.png")
 
 
 # --- staffing plans: forecast, agents (Erlang vs verified), simulated service level ----------
@@ -326,7 +326,4 @@ def plot_staffing(plan: Any, path: str | os.PathLike) -> Path:
         title += f", {final:.0f} verified by simulation ({plan.replications} days per run)"
     fig.suptitle(title, fontsize=12)
     fig.tight_layout()
-    try:
-        return _save(fig, path, "staffing.png")
-    finally:
-        plt.close(fig)
+    return _save(fig, path, "staffing.png")
