@@ -73,7 +73,7 @@ from typing import Any
 
 from ccsim import __version__
 from ccsim.durations import format_duration
-from ccsim.results import Table
+from ccsim.results import Table, interrupts_deferred
 from ccsim.scenario import Scenario, ScenarioError, load_scenario
 from ccsim.sweep_errors import PointError, SweepError, SweepInterrupted
 from ccsim.sweep_executors import EXECUTORS, default_jobs, execute
@@ -337,9 +337,10 @@ def run_sweep(
         if result["id"] != point.id:  # pragma: no cover - a bug, never silently mixed
             raise RuntimeError(f"result for {result['id']} returned for point {point.id}")
         record = point_record(point, result)
-        if store is not None:
-            store.save(record)
-        records[point.id] = record
+        with interrupts_deferred():  # the file, the journal line and the count go together
+            if store is not None:
+                store.save(record)
+            records[point.id] = record
         if progress:
             progress(len(records), total)
 

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ccsim._pools import stop_pool
 from ccsim.sweep_errors import PointError, SweepError
 from ccsim.sweep_grid import Point
 from ccsim.sweep_point import compute_point
@@ -117,13 +118,7 @@ def _run_processes(plan: SweepPlan, todo: Sequence[Point], on_done: OnDone, jobs
                     raise _failed(futures[future], exc) from exc
                 on_done(futures[future], result)
     except BaseException:
-        for future in futures:
-            future.cancel()
-        workers = list(getattr(pool, "_processes", {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in workers:
-            if process.is_alive():
-                process.terminate()
+        stop_pool(pool, futures)
         raise
     pool.shutdown(wait=True)
 

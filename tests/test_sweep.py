@@ -588,7 +588,8 @@ def test_ctrl_c_keeps_finished_points_and_says_how_to_resume(scenario, tmp_path)
     assert "run the same command again to resume" in stderr
     assert "Traceback" not in stderr
     kept = len(list((out / "points").glob("*.json")))
-    assert 1 <= kept == len(_log_ids(out))
+    assert 1 <= kept == len(_log_ids(out))  # the file and its journal line go together
+    assert f"interrupted: {kept} of {N_POINTS} points finished and kept" in stderr
 
 
 def test_plot_writes_the_trade_off_curves(scenario, reference, tmp_path):

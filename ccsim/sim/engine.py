@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ccsim._pools import stop_pool
 from ccsim.durations import format_duration, parse_duration
 from ccsim.results import Table, to_jsonable, write_json
 from ccsim.scenario import Scenario
@@ -293,8 +294,8 @@ def _batches(scenario, staffing, seed, warm, replications: int, jobs: int):
         for future in futures:
             yield future.result()
     except BaseException:
-        for future in futures:
-            future.cancel()
+        # interrupted or failed: stop the workers now rather than let them finish
+        stop_pool(_POOLS.pop(jobs), futures)
         raise
 
 
