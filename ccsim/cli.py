@@ -19,7 +19,19 @@ class InputError(click.ClickException):
     exit_code = 2
 
 
-@click.group()
+class _Commands(click.Group):
+    """The command group: Ctrl-C ends any command with exit code 130 and one line."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted: files already written are whole; the rest were not written",
+                       err=True)  # fmt: skip
+            ctx.exit(130)
+
+
+@click.group(cls=_Commands)
 @click.version_option(__version__, prog_name="ccsim")
 def cli() -> None:
     """ccsim: contact-center staffing per channel, sized by Erlang and proven by simulation."""

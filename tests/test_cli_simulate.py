@@ -128,3 +128,17 @@ def test_a_volume_typo_is_refused_before_any_work(tmp_path):
         result = CliRunner().invoke(cli, [*command, str(scenario)])
         assert result.exit_code == 2, result.output
         assert "channels.voice.volume: 1,000,000,000 contacts in one replication" in result.output
+
+
+def test_ctrl_c_exits_130_with_one_line_and_no_files(monkeypatch, tmp_path):
+    import ccsim.sim
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ccsim.sim, "simulate", interrupted)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["simulate", TEXTBOOK, "--out", str(out)])
+    assert result.exit_code == 130
+    assert "interrupted" in result.output and "Traceback" not in result.output
+    assert not out.exists() or not any(out.iterdir())
