@@ -75,6 +75,7 @@ from ccsim import __version__
 from ccsim.durations import format_duration
 from ccsim.results import Table, interrupts_deferred
 from ccsim.scenario import Scenario, ScenarioError, load_scenario
+from ccsim.sim.engine import size_problems
 from ccsim.sweep_errors import PointError, SweepError, SweepInterrupted
 from ccsim.sweep_executors import EXECUTORS, default_jobs, execute
 from ccsim.sweep_grid import (
@@ -227,6 +228,8 @@ def plan_sweep(
             else:
                 origin, message = "", f"these overrides {change}"
             problems.setdefault((origin, message), []).append(point)
+        for message in size_problems(variant):
+            problems.setdefault((_origin_of(message, axes, overrides), message), []).append(point)
     if problems:
         raise SweepError("\n".join(_problem_lines(problems)))
     if len({p.id for p in points}) != len(points):

@@ -247,6 +247,21 @@ def test_a_bad_value_fails_before_any_work(scenario, tmp_path):
     assert not out.exists()
 
 
+def test_a_point_too_large_to_simulate_fails_before_any_work(scenario, tmp_path):
+    """A typo such as 1e9 agents is caught while the grid is validated, not mid-sweep."""
+    out = tmp_path / "sweep"
+    result = CliRunner().invoke(
+        cli, ["sweep", str(scenario), "--set", "groups.phones.agents=8,1e9", "--out", str(out)]
+    )
+    assert result.exit_code == 2, result.output
+    assert (
+        "Error: --set groups.phones.agents=1000000000.0: point 1 "
+        "(groups.phones.agents=1000000000.0): groups.phones.agents: 1,000,000,000 agents "
+        "is more than the simulation takes (200,000 per group)" in result.output
+    )
+    assert not out.exists()
+
+
 def test_a_point_that_changes_the_number_of_intervals_is_refused(scenario, tmp_path):
     """The scenario has 4 half-hours; a 2-element volume list (the --set parser reads TOML
     list literals) truly makes a 2-interval scenario, valid on its own — the horizon check,

@@ -67,23 +67,37 @@ MAX_CONTACTS = 10_000_000  # per replication: ~1 GB of arrivals and records
 MAX_AGENTS = 200_000  # per group and interval
 
 
-def _check_size(scenario: Scenario, staffing: np.ndarray) -> None:
-    """Refuse, before any work, a replication too large for memory or time (a typo, mostly)."""
+def size_problems(scenario: Scenario, staffing: np.ndarray | None = None) -> list[str]:
+    """Why one replication of ``scenario`` is too large for memory or time (a typo, mostly).
+
+    ``staffing`` is agents per group × interval; without it the groups' own
+    staffing is checked (``"auto"`` groups are not). Empty when it fits.
+    """
+    problems = []
     uncertainty = float(scenario.volume_uncertainty or 0.0)
     for name, channel in scenario.channels.items():
         expected = float(np.sum(channel.volume)) * (1.0 + 5.0 * uncertainty)
         if expected > MAX_CONTACTS:
-            raise ValueError(
+            problems.append(
                 f"channels.{name}.volume: {np.sum(channel.volume):,.0f} contacts in "
                 f"one replication is more than it can hold ({MAX_CONTACTS:,}); "
                 "check the volume, or split the horizon"
             )
-    for g, name in enumerate(scenario.groups):
-        if staffing.shape[1] and staffing[g].max() > MAX_AGENTS:
-            raise ValueError(
-                f"groups.{name}.agents: {staffing[g].max():,} agents is more than the "
+    for g, (name, group) in enumerate(scenario.groups.items()):
+        agents = group.agents if staffing is None else staffing[g]
+        if agents is not None and np.size(agents) and np.max(agents) > MAX_AGENTS:
+            problems.append(
+                f"groups.{name}.agents: {np.max(agents):,.0f} agents is more than the "
                 f"simulation takes ({MAX_AGENTS:,} per group)"
             )
+    return problems
+
+
+def _check_size(scenario: Scenario, staffing: np.ndarray) -> None:
+    """Refuse, before any work, a replication too large (see :func:`size_problems`)."""
+    problems = size_problems(scenario, staffing)
+    if problems:
+        raise ValueError("; ".join(problems))
 
 
 def _warmup_seconds(scenario: Scenario, warmup: float | str) -> float:
