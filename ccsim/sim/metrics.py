@@ -164,7 +164,8 @@ def busy_time(
     size = n_groups * n_intervals
     same = i0 == i1
     flat = g * n_intervals
-    total = np.bincount(flat[same] + i0[same], w[same] * (e[same] - s[same]), size)
+    total = np.zeros(size)  # float even when a selection below is empty (bincount gives int)
+    total += np.bincount(flat[same] + i0[same], w[same] * (e[same] - s[same]), size)
     span = ~same
     total += np.bincount(flat[span] + i0[span], w[span] * ((i0[span] + 1) * length - s[span]), size)
     total += np.bincount(flat[span] + i1[span], w[span] * (e[span] - i1[span] * length), size)
