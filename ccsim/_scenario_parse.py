@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ccsim.distributions import (
+    MAX_CV,
     Deterministic,
     Distribution,
     Empirical,
@@ -152,6 +153,7 @@ _CSV_KEYS = ("csv", "column")
 _HANDLE_TIME_KEYS = ("dist", "cv", "csv", "column")
 _PATIENCE_KEYS = ("dist", "mean", "cv", "csv", "column")
 _SHAPES = ("exponential", "deterministic", "lognormal", "gamma", "empirical")
+MAX_CONCURRENCY = 100  # contacts one agent holds at once: more is surely a typo
 _FIXED_SHAPES = {"exponential": Exponential, "deterministic": Deterministic}  # no cv to give
 _CV_SHAPES = {"lognormal": LogNormal, "gamma": Gamma}
 _DAY = 86400.0
@@ -406,9 +408,14 @@ class _Builder:
             self.problem(path, str(exc))
             return None
 
-    def whole(self, value: Any, path: str, low: int, what: str) -> int | None:
+    def whole(
+        self, value: Any, path: str, low: int, what: str, high: int | None = None
+    ) -> int | None:
         if not _is_finite(value) or float(value) != int(value) or value < low:
             self.problem(path, f"must be a whole number ≥ {low}{what}, got {_show(value)}")
+            return None
+        if high is not None and value > high:
+            self.problem(path, f"must be at most {high}{what}, got {_show(value)}")
             return None
         return int(value)
 
@@ -560,9 +567,10 @@ class _Builder:
                 )
                 return None
             cv = spec["cv"]
-            if not _is_finite(cv) or cv <= 0:
+            if not _is_finite(cv) or not 0 < cv <= MAX_CV:
                 self.problem(
-                    f"{path}.cv", f"expected a coefficient of variation > 0, got {_show(cv)}"
+                    f"{path}.cv",
+                    f"expected a coefficient of variation > 0 and ≤ {MAX_CV:g}, got {_show(cv)}",
                 )
                 return None
             return _CV_SHAPES[dist](float(cv))
@@ -856,7 +864,12 @@ class _Builder:
         )
         raw["concurrency"] = get(
             "concurrency",
-            partial(self.whole, low=1, what=" (contacts one agent handles at once)"),
+            partial(
+                self.whole,
+                low=1,
+                high=MAX_CONCURRENCY,
+                what=" (contacts one agent handles at once)",
+            ),
             1,
         )
         raw["concurrency_slowdown"] = get(

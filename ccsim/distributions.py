@@ -81,6 +81,10 @@ class Deterministic(Distribution):
         return "deterministic"
 
 
+MAX_CV = 100.0
+"""Largest coefficient of variation taken (real handle times and patience: 0.3–3)."""
+
+
 @dataclass(frozen=True)
 class _ShapeByCV(Distribution):
     """A family fixed by its coefficient of variation ``cv`` (> 0); the mean comes at sampling."""
@@ -88,8 +92,8 @@ class _ShapeByCV(Distribution):
     cv_value: float = 1.0
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.cv_value) and self.cv_value > 0):
-            raise ValueError(f"cv must be a number > 0, got {self.cv_value!r}")
+        if not (math.isfinite(self.cv_value) and 0 < self.cv_value <= MAX_CV):
+            raise ValueError(f"cv must be a number > 0 and ≤ {MAX_CV:g}, got {self.cv_value!r}")
 
     @property
     def cv(self) -> float:

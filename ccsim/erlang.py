@@ -66,10 +66,16 @@ def _float_array(name: str, value) -> np.ndarray:
     return arr
 
 
+MAX_TRAFFIC = 1e12
+"""Largest offered load (Erlangs) :func:`required_agents` takes: agent counts near
+2⁵³ are no longer exact in floating point (any real center is far below)."""
+
+
 def _traffic_array(value, name: str = "traffic") -> np.ndarray:
     arr = _float_array(name, value)
-    if (arr < 0).any() or np.isinf(arr).any():
-        raise ValueError(f"{name} must be finite and ≥ 0 (Erlangs), got {_first_bad(arr, arr < 0)}")
+    bad = (arr < 0) | np.isinf(arr)
+    if bad.any():
+        raise ValueError(f"{name} must be finite and ≥ 0 (Erlangs), got {_first_bad(arr, bad)}")
     return arr
 
 
@@ -911,6 +917,11 @@ def required_agents(
     scalar = _is_scalar(*given)
     nan = np.nan
     a = _traffic_array(traffic)
+    if (a > MAX_TRAFFIC).any():
+        raise ValueError(
+            f"traffic must be ≤ {MAX_TRAFFIC:.0e} Erlangs for whole agents to be counted "
+            f"exactly, got {_first_bad(a, a > MAX_TRAFFIC)}"
+        )
     h = _positive_array("aht", aht)
     t = _time_array("target_time", target_time) if target_time is not None else np.zeros(())
     sl = _share_array("service_level", service_level) if service_level is not None else nan

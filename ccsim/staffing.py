@@ -125,7 +125,7 @@ def _deferred_requirement(
     work = channel.volume * channel.aht / channel.concurrency  # agent-seconds per interval
     n = len(work)
     open_ = np.ones(n, dtype=bool) if open_ is None else np.asarray(open_, dtype=bool)
-    window = max(1, int(channel.target_time // interval))
+    window = max(1, int(min(channel.target_time // interval, n)))
     capacity = np.zeros(n)
     for i in np.flatnonzero(work > 0):
         span = np.arange(i, min(i + window, n))
@@ -133,6 +133,11 @@ def _deferred_requirement(
         capacity[span] += work[i] / len(span)
     ceiling = channel.max_occupancy if channel.max_occupancy is not None else 1.0
     agents = np.ceil(capacity / (interval * ceiling) - 1e-9)
+    if agents.max(initial=0.0) > erlang.MAX_TRAFFIC:
+        raise ValueError(
+            f"volume × aht needs {agents.max():.3g} agents in one interval, more than "
+            f"{erlang.MAX_TRAFFIC:.0e} (a typo?)"
+        )
     return np.maximum(agents, 0).astype(np.int64)
 
 
@@ -146,9 +151,12 @@ def channel_requirement(
     recursion, planned into the ``open_`` intervals only (default: all); see the
     module documentation.
     """
-    if is_deferred(channel, interval):
-        return _deferred_requirement(channel, interval, open_)
-    return _live_requirement(channel, interval)
+    try:
+        if is_deferred(channel, interval):
+            return _deferred_requirement(channel, interval, open_)
+        return _live_requirement(channel, interval)
+    except ValueError as exc:  # e.g. a volume typo beyond what Erlang counts exactly
+        raise ValueError(f"channels.{channel.name}: {exc}") from None
 
 
 def open_intervals(scenario: Scenario) -> np.ndarray:

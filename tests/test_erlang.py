@@ -474,6 +474,8 @@ def test_fte_and_traffic():
         (lambda: e.required_agents(5.0, 180, max_abandon=0.05), "patience"),
         (lambda: e.required_agents(5.0, 180, max_abandon=1.0, patience=60), "max_abandon"),
         (lambda: e.required_agents(5.0, -180, asa=20), "aht"),
+        (lambda: e.required_agents(1e300, 180, asa=20), "traffic must be ≤ 1e\\+12 Erlangs"),
+        (lambda: e.required_agents(np.inf, 180, asa=20), "traffic must be finite"),
         (lambda: e.fte(10, 1.0), "shrinkage"),
         (lambda: e.traffic(100, 180, 0), "interval"),
     ],

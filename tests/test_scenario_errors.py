@@ -191,6 +191,17 @@ CASES = {
         doc(channel=GOOD_CHANNEL + 'patience = { dist = "gamma", cv = 1.2 }\n'),
         ["bad.toml: channels.voice.patience.mean: required"],
     ),
+    "concurrency beyond belief": (
+        doc(channel=GOOD_CHANNEL + "concurrency = 1e300\n"),
+        ["bad.toml: channels.voice.concurrency: must be at most 100", "got 1e+300"],
+    ),
+    "cv beyond belief": (
+        doc(channel=GOOD_CHANNEL + 'handle_time = { dist = "lognormal", cv = 1e300 }\n'),
+        [
+            "bad.toml: channels.voice.handle_time.cv: expected a coefficient of variation > 0 "
+            "and ≤ 100, got 1e+300"
+        ],
+    ),  # fmt: skip
     "channel not a table": (
         doc() + "[channels]\nchat = 3\n",
         None,  # TOML itself rejects redefining [channels]; covered by the syntax message

@@ -48,6 +48,23 @@ def erlang_c_agents(scenario: Scenario) -> np.ndarray:
     return np.where(ch.volume > 0, agents, 0).astype(np.int64)
 
 
+def test_a_volume_typo_is_named_not_a_hang():
+    """1e300 calls an interval: Erlang cannot count such agents exactly; it says which channel."""
+    scenario = one_channel([100, 1e300], "180s")
+    with pytest.raises(ValueError, match=r"channels\.voice: traffic must be ≤ 1e\+12 Erlangs"):
+        plan_staffing(scenario)
+    email = one_channel([100, 1e300], "5min", within="4h", sl=0.9)
+    with pytest.raises(ValueError, match=r"channels\.voice: volume × aht needs 1\.67e\+299 agents"):
+        plan_staffing(email)
+
+
+def test_a_target_window_far_beyond_the_horizon_plans_the_work_anyway():
+    """within = 1e300 s (a typo or "whenever"): the work is spread over the rest of the day."""
+    scenario = one_channel([120, 0, 0, 0], "5min", within=1e300, sl=0.9)
+    requirement = channel_requirement(scenario.channels["voice"], scenario.interval)
+    assert requirement.tolist() == [5, 5, 5, 5]  # 120 × 5 min = 10 agent-hours over 2 h
+
+
 # A steep peak with 10-minute calls: the load on agents peaks after the arrivals do.
 PEAK_DAY = [20, 20, 20, 20, 140, 140, 20, 20, 20, 20, 20, 20]
 
