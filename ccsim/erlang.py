@@ -97,6 +97,22 @@ def _positive_array(name: str, value, unit: str = "seconds", allow_inf: bool = F
     return arr
 
 
+MAX_PATIENCE_RATIO = 1e12
+"""Largest patience ÷ aht taken by the Erlang A functions: beyond it abandonment is
+below double precision and the exact evaluation loses its footing (use ``inf``)."""
+
+
+def _patience_array(value, aht: np.ndarray) -> np.ndarray:
+    arr = _positive_array("patience", value, allow_inf=True)
+    bad = np.isfinite(arr) & (arr > MAX_PATIENCE_RATIO * aht)
+    if bad.any():
+        raise ValueError(
+            f"patience must be at most {MAX_PATIENCE_RATIO:.0e} × aht (inf: nobody abandons), "
+            f"got {_first_bad(arr, bad):g} s"
+        )
+    return arr
+
+
 def _time_array(name: str, value) -> np.ndarray:
     arr = _float_array(name, value)
     bad = (arr < 0) | np.isinf(arr)
@@ -822,7 +838,7 @@ def erlang_a(arrival_rate, aht, patience, agents, target_time):
     scalar = _is_scalar(arrival_rate, aht, patience, agents, target_time)
     lam = _traffic_array(arrival_rate, "arrival_rate")
     h = _positive_array("aht", aht)
-    pat = _positive_array("patience", patience, allow_inf=True)
+    pat = _patience_array(patience, h)
     n = _agents_array(agents)
     t = _time_array("target_time", target_time)
     lam, h, pat, n, t = np.broadcast_arrays(lam, h, pat, n, t)
@@ -932,11 +948,18 @@ def required_agents(
         else nan
     )
     ab = _share_array("max_abandon", max_abandon) if max_abandon is not None else nan
+    with np.errstate(invalid="ignore"):
+        floor = np.broadcast_arrays(a / occ, a)[0]
+    if (floor > MAX_TRAFFIC).any():
+        raise ValueError(
+            f"max_occupancy: that ceiling needs more than {MAX_TRAFFIC:.0e} agents, got "
+            f"{_first_bad(np.broadcast_to(occ, floor.shape), floor > MAX_TRAFFIC):g}"
+        )
     if patience is None:
         arrays = np.broadcast_arrays(a, h, t, np.asarray(sl), np.asarray(w), np.asarray(occ))
         result = _required_c(*(np.array(v, dtype=float) for v in arrays))
     else:
-        pat = _positive_array("patience", patience, allow_inf=True)
+        pat = _patience_array(patience, h)
         arrays = np.broadcast_arrays(
             a, h, t, np.asarray(sl), np.asarray(w), np.asarray(occ), pat, np.asarray(ab)
         )
