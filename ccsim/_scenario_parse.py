@@ -443,6 +443,16 @@ class _Builder:
                 else:
                     rows = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
                     table = _Table([h.strip() for h in header], rows)
+                    for line, row in rows:
+                        if any(cell.strip() for cell in row[len(header) :]):
+                            self.problem(
+                                f"{path}.csv",
+                                f"CSV file {name!r} line {line}: {len(row)} cells but the "
+                                f"header names {len(header)} columns (a decimal comma? "
+                                "write 1.5, not 1,5)",
+                            )
+                            table = None
+                            break
         except FileNotFoundError:
             where = file.parent.resolve()
             self.problem(f"{path}.csv", f"CSV file not found: {name!r} (looked in {where})")

@@ -153,6 +153,11 @@ def _read_forecast(path: str):
             rows, volumes, ahts = [], [], []
             for row in reader:
                 where = f"--forecast {path} line {reader.line_num}"
+                if any(cell.strip() for cell in row.pop(None, [])):
+                    raise InputError(
+                        f"{where}: more cells than the header names columns "
+                        "(a decimal comma? write 1.5, not 1,5)"
+                    )
                 try:
                     volume = float(row["volume"])
                 except (TypeError, ValueError):

@@ -141,7 +141,9 @@ class Empirical(Distribution):
         if len(self.values) == 0:
             raise ValueError("an empirical distribution needs at least one value")
         array = np.asarray(self.values, dtype=float)
-        if not np.all(np.isfinite(array)) or np.any(array < 0) or array.mean() <= 0:
+        with np.errstate(over="ignore"):
+            finite = np.isfinite(np.sum(array))  # each value and their sum
+        if not finite or np.any(array < 0) or array.mean() <= 0:
             raise ValueError("empirical values must be finite, ≥ 0 and not all 0")
 
     @property
@@ -152,6 +154,7 @@ class Empirical(Distribution):
     @property
     def cv(self) -> float:
         array = np.asarray(self.values, dtype=float)
+        array = array / array.max()  # no overflow in the squares of huge values
         return float(array.std() / array.mean())
 
     def sample(self, rng, mean, size=None):

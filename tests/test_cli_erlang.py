@@ -159,6 +159,12 @@ def test_forecast_bad_cells(tmp_path):
     result = run("erlang", "--forecast", str(bad), *TARGET)
     assert result.exit_code == 2
     assert result.output == f"Error: --forecast {bad} line 2: aht '20x' is not a duration\n"
+    bad.write_text("volume,aht\n100,180,\n1,5,180\n")  # a trailing comma is fine; 1,5 is not
+    result = run("erlang", "--forecast", str(bad), *TARGET)
+    assert result.exit_code == 2
+    assert result.output.startswith(
+        f"Error: --forecast {bad} line 3: more cells than the header names columns"
+    )
 
 
 def _all_commands(group: click.Group, prefix=()):

@@ -43,7 +43,7 @@ def test_per_value_means_and_deterministic():
     assert draws.shape == (3 * (N // 3),)
 
 
-@pytest.mark.parametrize("bad", [0.0, -1.0, math.inf, math.nan])
+@pytest.mark.parametrize("bad", [0.0, -1.0, math.inf, math.nan, 101.0, 1e300])
 def test_cv_must_be_positive_and_finite(bad):
     with pytest.raises(ValueError, match="cv must be a number > 0"):
         LogNormal(bad)
@@ -56,3 +56,10 @@ def test_empirical_needs_values():
         Empirical(())
     with pytest.raises(ValueError, match="finite, ≥ 0"):
         Empirical((-1.0, 2.0))
+    with pytest.raises(ValueError, match="finite, ≥ 0"):
+        Empirical((1e308, 1e308))  # each finite, their mean not
+
+
+def test_empirical_cv_of_huge_values_is_their_shape():
+    assert Empirical((1e200, 3e200)).cv == pytest.approx(0.5)
+    assert Empirical((1.0, 3.0)).cv == pytest.approx(0.5)

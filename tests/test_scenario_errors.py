@@ -287,6 +287,17 @@ def test_csv_non_numeric_cell_names_the_line(tmp_path):
     assert "expected a number ≥ 0" in message and "got 'n/a'" in message
 
 
+def test_csv_row_with_more_cells_than_the_header(tmp_path):
+    """A decimal comma shifts every later cell: refused, never read silently wrong."""
+    text = doc(channel='[channels.voice]\nvolume = { csv = "f.csv", column = "voice" }\naht = 60\n')
+    csv = {"f.csv": "start,voice,aht\n08:00,10,180,\n08:30,1,5,180\n"}
+    message = one_problem(tmp_path, text, csv)
+    assert message == (
+        "bad.toml: channels.voice.volume.csv: CSV file 'f.csv' line 3: 4 cells but the header "
+        "names 3 columns (a decimal comma? write 1.5, not 1,5)"
+    )
+
+
 def test_csv_empty_cell(tmp_path):
     text = doc(channel='[channels.voice]\nvolume = { csv = "f.csv", column = "voice" }\naht = 60\n')
     message = one_problem(tmp_path, text, {"f.csv": "start,voice\n08:00,10\n08:30,\n"})
