@@ -1018,6 +1018,12 @@ class _Builder:
             path = f"channels.{channel.name}"
             if not channel.volume.any():
                 self.warn(f"{path}.volume", "0 contacts in every interval")
+            elif not channel.has_target:
+                self.warn(
+                    path,
+                    "no target (service_level with within, asa, max_abandon or max_occupancy): "
+                    "a staffing plan only keeps its queue stable",
+                )
             if channel.concurrency == 1 and channel.concurrency_slowdown > 0:
                 self.warn(f"{path}.concurrency_slowdown", "has no effect with concurrency 1")
             serving = [scenario.groups[g] for g in scenario.groups_for(channel.name)]

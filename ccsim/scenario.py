@@ -92,6 +92,12 @@ class Channel:
         """True when customers of this channel abandon (a patience is given)."""
         return self.patience is not None
 
+    @property
+    def has_target(self) -> bool:
+        """True when some target is set (service level, ASA, abandonment or occupancy)."""
+        targets = (self.service_level, self.asa, self.max_abandon, self.max_occupancy)
+        return any(t is not None for t in targets)
+
     def traffic(self, interval: float) -> np.ndarray:
         """Offered load per interval in Erlangs: volume × AHT ÷ interval length (seconds)."""
         return self.volume * self.aht / interval

@@ -102,9 +102,7 @@ def _live_requirement(channel: Channel, interval: float) -> np.ndarray:
         targets["max_abandon"] = channel.max_abandon
     if channel.service_level is None:
         targets["target_time"] = None
-    if all(targets[key] is None for key in ("service_level", "asa", "max_occupancy")) and (
-        targets.get("max_abandon") is None
-    ):
+    if not channel.has_target:
         # No target at all: the fewest agents that keep the queue stable.
         slots[open_] = np.floor(traffic).astype(np.int64) + 1
     else:

@@ -23,7 +23,9 @@ The search, in the spirit of Feldman, Mandelbaum, Massey & Whitt (2008):
    outlasts its interval); a deferred channel's miss blames every removal
    within its target window before it. A blamed lone removal marks its
    interval tight; a removal sent back without blame twice does too. Repeat until no
-   removal holds.
+   removal holds. Trimming never goes below one agent where a live channel has
+   volume (a simulated day on which nobody called proves nothing), nor below
+   the analytic plan of a channel without targets (it cannot miss).
 3. **Confirm**: the plan with the removals that held is simulated; a miss
    there sends the search back to step 1.
 
@@ -34,8 +36,9 @@ same in each iteration (common random numbers): a change in the plan is judged
 on the same days, and the search converges instead of chasing noise.
 An interval "meets" its service-level target when the lower limit of the
 simulated 95% confidence interval reaches it (so a fresh simulation is unlikely
-to find a shortfall), and its ASA, abandonment and occupancy ceilings when the
-mean over the replications does.
+to find a shortfall), and its ASA, abandonment and occupancy ceilings when their
+upper limits stay under them. An interval in which no contact was offered in
+any replication has nothing to miss.
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ def interval_misses(scenario, result) -> dict[str, np.ndarray]:
     the upper limits of ASA, abandonment and occupancy stay under their
     ceilings (the means, when a single replication gives no interval). A KPI
     that could not be measured in an open interval (nobody answered, nobody
-    staffed) is a miss.
+    staffed) is a miss, unless no contact was offered there in any replication.
     """
     intervals, limits = result.intervals, result.limits
     misses: dict[str, np.ndarray] = {}
@@ -89,15 +92,17 @@ def interval_misses(scenario, result) -> dict[str, np.ndarray]:
         ):
             if ceiling is not None:
                 miss |= ~(bound(kpi, "hi") <= ceiling)
-        misses[name] = miss & (channel.volume > 0)
+        # Nothing offered in any replication (a tiny forecast): no customer to fail.
+        offered = intervals["offered"][rows] > 0
+        misses[name] = miss & (channel.volume > 0) & offered
     return misses
 
 
 def load_ratio(scenario, contacts) -> dict[str, np.ndarray]:
     """Channel → per interval: work performed in the interval ÷ work of contacts arriving in it.
 
-    ``contacts`` are a simulation's per-contact records (all replications).
-    1 where nothing arrived.
+    ``contacts`` are a simulation's per-contact records (all replications); work
+    done after the horizon counts in the last interval. 1 where nothing arrived.
     """
     from ccsim.sim.metrics import busy_time
 
@@ -107,6 +112,10 @@ def load_ratio(scenario, contacts) -> dict[str, np.ndarray]:
     handle = contacts["handle_time"][served]
     channel = contacts["channel"][served].astype(np.int64)
     performed = busy_time(start, start + handle, np.ones(len(start)), channel, n_c, n_i, length, 0)
+    # work still going on at the end of the horizon belongs to its last interval
+    horizon = n_i * length
+    beyond = np.maximum(start + handle - np.maximum(start, horizon), 0.0)
+    performed[:, -1] += np.bincount(channel, beyond, n_c)
     arrived = np.bincount(channel * n_i + contacts["interval"][served], handle, n_c * n_i).reshape(
         n_c, n_i
     )
@@ -222,6 +231,19 @@ def verify_plan(
     groups = list(plan.planned)
     n = scenario.n_intervals
     cap = {g: 4 * plan.analytic_agents[g] + 20 for g in groups}
+    # Never trimmed away: a live channel's one agent wherever it has volume (a quiet
+    # simulated day proves nothing), and the analytic agents (a stable queue) of a
+    # channel without targets, which cannot miss.
+    floor = {g: np.zeros(n, dtype=np.int64) for g in groups}
+    for name, channel in scenario.channels.items():
+        g = homes[name]
+        if g is None:
+            continue
+        if not channel.has_target:
+            floor[g] += np.maximum(plan.requirement[name] - fixed[name], 0)
+        elif not is_deferred(channel, scenario.interval):
+            one = ((channel.volume > 0) & (fixed[name] == 0)).astype(np.int64)
+            floor[g] = np.maximum(floor[g], one)
     doubling = {g: np.ones(n, dtype=np.int64) for g in groups}  # where Erlang cannot estimate
     frozen = {g: np.zeros(n, dtype=bool) for g in groups}  # a lone removal of one did not hold
     strikes = {g: np.zeros(n, dtype=np.int64) for g in groups}
@@ -271,6 +293,8 @@ def verify_plan(
             else:
                 need = plan.requirement[name]
             plan.agents[home] += np.maximum(need - fixed[name], 0)
+        for g in groups:
+            np.maximum(plan.agents[g], floor[g], out=plan.agents[g])
         if all(np.array_equal(previous[g], plan.agents[g]) for g in groups):
             break
         result, misses = run()
@@ -302,7 +326,7 @@ def verify_plan(
         group_miss = _group_misses(scenario, misses)
         removal = {}
         for g in groups:
-            slack = (plan.agents[g] > 0) & ~frozen[g] & ~group_miss[g]
+            slack = (plan.agents[g] > floor[g]) & ~frozen[g] & ~group_miss[g]
             if not slack.any():
                 continue
             if isolated[g]:
@@ -320,7 +344,7 @@ def verify_plan(
                         ok = np.isfinite(gap) & (gap < 0)
                         half = np.where(ok, np.floor(-np.nan_to_num(gap) / 2), 1)
                         spare = np.minimum(spare, np.maximum(half.astype(np.int64), 1))
-                amount = np.where(slack, np.minimum(spare, plan.agents[g]), 0)
+                amount = np.where(slack, np.minimum(spare, plan.agents[g] - floor[g]), 0)
             removal[g] = amount
             plan.agents[g] -= amount
         if not removal or runs >= max_iterations:

@@ -308,6 +308,10 @@ def test_warnings_for_legal_but_odd_things():
         w.startswith("<scenario>: channels.voice.volume: contacts arrive")
         for w in scenario.warnings
     )
+    assert any(  # small_doc's chat has volume but no target
+        w.startswith("<scenario>: channels.chat: no target (service_level with within")
+        for w in scenario.warnings
+    )
 
 
 def test_summary_is_json_ready():

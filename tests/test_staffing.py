@@ -69,6 +69,41 @@ def test_a_target_window_far_beyond_the_horizon_plans_the_work_anyway():
 PEAK_DAY = [20, 20, 20, 20, 140, 140, 20, 20, 20, 20, 20, 20]
 
 
+def test_a_channel_without_targets_keeps_a_stable_queue_after_verification():
+    """Nothing can miss, so trimming alone would take every agent away."""
+    doc = {
+        "interval": "30min",
+        "channels": {"voice": {"volume": [100, 300], "aht": "3min"}},
+        "groups": {"phones": {"skills": ["voice"], "agents": "auto"}},
+    }
+    plan = plan_staffing(Scenario.from_dict(doc), verify=True, replications=10, seed=1)
+    traffic = plan.scenario.channels["voice"].traffic(plan.scenario.interval)
+    assert (plan.agents["phones"] > traffic).all()
+    assert plan.agents["phones"].tolist() == plan.requirement["voice"].tolist() == [11, 31]
+
+
+def test_a_quiet_simulated_interval_keeps_its_one_agent():
+    """0.01 calls an interval: the simulated days see nobody; the plan still answers one."""
+    scenario = one_channel([0.01, 0.02, 5], "3min")
+    plan = plan_staffing(scenario, verify=True, replications=10, seed=1)
+    assert plan.agents["phones"][:2].tolist() == [1, 1]
+    assert plan.unmet == []  # an interval nobody called in has nothing to miss
+
+
+def test_load_ratio_counts_work_after_the_horizon_in_the_last_interval():
+    from ccsim.verify import load_ratio
+
+    scenario = one_channel([1, 1], "3min")
+    contacts = {  # answered at once: the second one's call runs 10 min past the end
+        "outcome": np.array([0, 0]),
+        "answer_time": np.array([600.0, 3000.0]),
+        "handle_time": np.array([300.0, 1200.0]),
+        "channel": np.array([0, 0]),
+        "interval": np.array([0, 1]),
+    }
+    assert load_ratio(scenario, contacts)["voice"].tolist() == [1.0, 1.0]
+
+
 def test_requirement_textbook_is_erlang_c():
     scenario = one_channel([100] * 4, "180s")
     assert channel_requirement(scenario.channels["voice"], scenario.interval).tolist() == [14] * 4
