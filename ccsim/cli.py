@@ -374,6 +374,18 @@ def _jobs_option(command):
     )(command)
 
 
+def _set_option(command):
+    """``--set key=value``: change the scenario for this run (repeatable)."""
+    return click.option(
+        "--set",
+        "sets",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Change the scenario for this run, e.g. --set channels.voice.aht=200s "
+        "or --set groups.phones.agents=15 (repeatable; ccsim sweep runs many values).",
+    )(command)
+
+
 def _all_cores(jobs: int | None) -> int:
     import os
 
@@ -382,6 +394,7 @@ def _all_cores(jobs: int | None) -> int:
 
 @cli.command()
 @click.argument("scenario", type=click.Path(path_type=str))
+@_set_option
 @click.option("--verify", is_flag=True, help="Correct the Erlang plan by simulation.")
 @click.option(
     "--keep-fixed",
@@ -395,7 +408,9 @@ def _all_cores(jobs: int | None) -> int:
     type=click.IntRange(2),
     help="Simulated days per verification run.",
 )
-@click.option("--seed", type=int, default=None, help="Seed (default: the scenario's).")
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=None, help="Seed (default: the scenario's)."
+)
 @_jobs_option
 @click.option(
     "--out",
@@ -408,6 +423,7 @@ def _all_cores(jobs: int | None) -> int:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def staff(
     scenario: str,
+    sets: tuple[str, ...],
     verify: bool,
     keep_fixed: bool,
     replications: int,
@@ -428,7 +444,7 @@ def staff(
 
     from ccsim.staffing import plan_staffing
 
-    loaded = _load_scenario(scenario)
+    loaded = _load_scenario(scenario, sets)
     if plot and out_dir is None:
         raise InputError("--plot needs --out DIR to write the figure into")
     say = (lambda line: click.echo(f"  {line}", err=True)) if verify else None
@@ -457,12 +473,27 @@ def staff(
             )
 
 
-def _load_scenario(path: str):
-    """Load a scenario or raise InputError listing every problem (exit 2)."""
+def _load_scenario(path: str, sets: tuple[str, ...] = ()):
+    """Load a scenario with its ``--set`` changes, or raise InputError listing every
+    problem (exit 2)."""
     from ccsim.scenario import ScenarioError, load_scenario
+    from ccsim.sweep_errors import SweepError
+    from ccsim.sweep_grid import parse_set
 
+    overrides = {}
     try:
-        return load_scenario(path)
+        for text in sets:
+            axis = parse_set(text)
+            if len(axis.values) != 1:
+                raise InputError(
+                    f"--set {text}: one value per key here; ccsim sweep runs several values"
+                )
+            overrides[axis.key] = axis.values[0]
+    except SweepError as exc:
+        raise InputError(str(exc)) from None
+    try:
+        loaded = load_scenario(path)
+        return loaded.with_overrides(overrides) if overrides else loaded
     except ScenarioError as exc:
         raise _scenario_input_error(exc) from None
 
@@ -685,6 +716,7 @@ def sweep_command(
 
 @cli.command("simulate")
 @click.argument("scenario", type=click.Path(path_type=str))
+@_set_option
 @click.option(
     "--replications",
     type=click.IntRange(min=1),
@@ -713,7 +745,7 @@ def sweep_command(
 @click.option("--contacts", "with_contacts", is_flag=True, help="Also write contacts.csv.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def simulate_command(
-    scenario, replications, seed, jobs, warmup, out_dir, plot, with_contacts, as_json
+    scenario, sets, replications, seed, jobs, warmup, out_dir, plot, with_contacts, as_json
 ) -> None:
     """Simulate a scenario: KPIs per channel and interval with 95% confidence intervals."""
     import json
@@ -722,7 +754,7 @@ def simulate_command(
     from ccsim.durations import parse_duration
     from ccsim.sim import simulate
 
-    loaded = _load_scenario(scenario)
+    loaded = _load_scenario(scenario, sets)
     if (plot or with_contacts) and out_dir is None:
         raise InputError("--plot and --contacts need --out DIR to write into")
     try:

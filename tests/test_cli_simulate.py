@@ -142,3 +142,43 @@ def test_ctrl_c_exits_130_with_one_line_and_no_files(monkeypatch, tmp_path):
     assert result.exit_code == 130
     assert "interrupted" in result.output and "Traceback" not in result.output
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_set_changes_the_scenario_for_one_run(tmp_path):
+    """--set agents=20 gives the numbers of a scenario file that says 20 agents."""
+    edited = tmp_path / "twenty.toml"
+    edited.write_text(Path(TEXTBOOK).read_text().replace("agents = 14", "agents = 20"))
+    runs = {}
+    for name, args in {
+        "set": [TEXTBOOK, "--set", "groups.phones.agents=20"],
+        "file": [str(edited)],
+    }.items():
+        out = tmp_path / name
+        result = CliRunner().invoke(
+            cli, ["simulate", *args, "--replications", "3", "--out", str(out)]
+        )
+        assert result.exit_code == 0, result.output
+        runs[name] = (out / "intervals.csv").read_bytes()
+    assert runs["set"] == runs["file"]
+    staffed = CliRunner().invoke(
+        cli, ["staff", TEXTBOOK, "--set", "channels.voice.volume=200", "--json"]
+    )
+    assert staffed.exit_code == 0, staffed.output
+    assert json.loads(staffed.output)["channels"]["voice"]["agent_hours"] == 24 * 8
+
+
+def test_set_errors_name_the_option_and_key():
+    cases = [
+        (["--set", "groups.phones.agents=15,16"], "one value per key here"),
+        (
+            ["--set", "channels.voice.aht=abc"],
+            "textbook.toml: channels.voice.aht: expected a duration",
+        ),
+        (["--set", "nope.x=3"], "nope.x: unknown path"),
+        (["--set", "channels.voice.aht"], "expected key=values"),
+    ]
+    for command in ("simulate", "staff"):
+        for args, message in cases:
+            result = CliRunner().invoke(cli, [command, TEXTBOOK, *args])
+            assert result.exit_code == 2, result.output
+            assert message in result.output and "Traceback" not in result.output
