@@ -231,34 +231,31 @@ def test_a_points_numbers_do_not_depend_on_the_rest_of_the_grid(scenario, refere
 # --- validation before anything runs --------------------------------------------------------
 
 
-def test_a_bad_value_fails_before_any_work(scenario, tmp_path):
+@pytest.mark.parametrize(
+    "sets,message",
+    [
+        (
+            ["groups.phones.agents=7,8", "channels.voice.aht=160s,abc"],
+            "Error: --set channels.voice.aht=abc: point 1 "
+            "(groups.phones.agents=7, channels.voice.aht=abc) (and 1 more point): "
+            "channels.voice.aht: expected a duration",
+        ),
+        (  # a typo such as 1e9 agents: caught while the grid is validated, not mid-sweep
+            ["groups.phones.agents=8,1e9"],
+            "Error: --set groups.phones.agents=1000000000.0: point 1 "
+            "(groups.phones.agents=1000000000.0): groups.phones.agents: 1,000,000,000 agents "
+            "is more than the simulation takes (200,000 per group)",
+        ),
+    ],
+)
+def test_a_bad_value_fails_before_any_work(scenario, tmp_path, sets, message):
     out = tmp_path / "sweep"
-    result = CliRunner().invoke(
-        cli,
-        ["sweep", str(scenario), "--set", "groups.phones.agents=7,8",
-         "--set", "channels.voice.aht=160s,abc", "--out", str(out)],
-    )  # fmt: skip
+    args = ["sweep", str(scenario)]
+    for item in sets:
+        args += ["--set", item]
+    result = CliRunner().invoke(cli, [*args, "--out", str(out)])
     assert result.exit_code == 2, result.output
-    assert (
-        "Error: --set channels.voice.aht=abc: point 1 "
-        "(groups.phones.agents=7, channels.voice.aht=abc) (and 1 more point): "
-        "channels.voice.aht: expected a duration" in result.output
-    )
-    assert not out.exists()
-
-
-def test_a_point_too_large_to_simulate_fails_before_any_work(scenario, tmp_path):
-    """A typo such as 1e9 agents is caught while the grid is validated, not mid-sweep."""
-    out = tmp_path / "sweep"
-    result = CliRunner().invoke(
-        cli, ["sweep", str(scenario), "--set", "groups.phones.agents=8,1e9", "--out", str(out)]
-    )
-    assert result.exit_code == 2, result.output
-    assert (
-        "Error: --set groups.phones.agents=1000000000.0: point 1 "
-        "(groups.phones.agents=1000000000.0): groups.phones.agents: 1,000,000,000 agents "
-        "is more than the simulation takes (200,000 per group)" in result.output
-    )
+    assert message in result.output
     assert not out.exists()
 
 
