@@ -149,6 +149,10 @@ def _run_dask(
             client = Client(scheduler, timeout="30s")
         except OSError as exc:
             raise SweepError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        except (ValueError, TypeError) as exc:
+            raise SweepError(
+                f"--scheduler {scheduler!r}: expected an address such as tcp://host:8786 ({exc})"
+            ) from None
     elif hasattr(scheduler, "submit"):  # a Client the caller owns and closes
         client = scheduler
     else:  # a cluster object

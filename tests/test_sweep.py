@@ -416,6 +416,15 @@ def test_dask_missing_says_how_to_install(scenario, monkeypatch):
         run_sweep(plan, executor="dask")
 
 
+def test_a_malformed_scheduler_address_is_a_one_line_error(scenario, tmp_path):
+    pytest.importorskip("dask.distributed")
+    result = CliRunner().invoke(cli, [*_cli_args(scenario, tmp_path), "--scheduler", "nonsense"])
+    assert result.exit_code == 2, result.output
+    assert "Error: --scheduler 'nonsense': expected an address such as tcp://host:8786" in (
+        result.output
+    )
+
+
 # --- common random numbers ------------------------------------------------------------------
 
 
