@@ -789,7 +789,8 @@ def erlang_a(arrival_rate, aht, patience, agents, target_time):
     aht : float or array_like
         Mean handle time in seconds, > 0.
     patience : float or array_like
-        Mean patience in seconds, > 0; ``inf`` means nobody abandons (Erlang C).
+        Mean patience in seconds, > 0 and at most 10¹² × ``aht``; ``inf`` means
+        nobody abandons (Erlang C).
     agents : int or array_like
         Number of agents n, whole numbers ≥ 0.
     target_time : float or array_like
@@ -868,7 +869,7 @@ def required_agents(
     Parameters
     ----------
     traffic : float or array_like
-        Offered traffic in Erlangs, ≥ 0 (see :func:`traffic`).
+        Offered traffic in Erlangs, ≥ 0 and ≤ ``MAX_TRAFFIC`` (10¹²; see :func:`traffic`).
     aht : float or array_like
         Mean handle time in seconds, > 0.
     target_time : float or array_like, optional
@@ -882,7 +883,8 @@ def required_agents(
     max_occupancy : float or array_like, optional
         Ceiling on occupancy, in (0, 1].
     patience : float or array_like, optional
-        Mean patience in seconds (> 0): use Erlang A (M/M/n+M) measures.
+        Mean patience in seconds (> 0, at most 10¹² × ``aht``; ``inf``: nobody
+        abandons): use Erlang A (M/M/n+M) measures.
     max_abandon : float or array_like, optional
         Ceiling on the abandonment share, in (0, 1); requires ``patience``.
 
