@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ccsim._pools import stop_pool
+from ccsim.results import interrupts_deferred
 from ccsim.sweep_errors import PointError, SweepError
 from ccsim.sweep_grid import Point
 from ccsim.sweep_point import compute_point
@@ -105,9 +106,10 @@ def _run_processes(plan: SweepPlan, todo: Sequence[Point], on_done: OnDone, jobs
     )
     futures = {}
     try:
-        for point in todo:
-            future = pool.submit(compute_point, plan.bundle, plan.spec_sha256, _task(plan, point))
-            futures[future] = point
+        with interrupts_deferred():  # a Ctrl-C during the workers' fork would be swallowed
+            for point in todo:
+                task = _task(plan, point)
+                futures[pool.submit(compute_point, plan.bundle, plan.spec_sha256, task)] = point
         pending = set(futures)
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)

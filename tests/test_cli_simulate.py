@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import csv
 import json
+import signal
+import subprocess
+import time
 from pathlib import Path
 
+import pytest
+from cli_processes import ccsim_command, processes_naming
 from click.testing import CliRunner
 
 from ccsim.cli import cli
 from ccsim.sim.metrics import INTERVAL_COLUMNS
 
-TEXTBOOK = str(Path(__file__).resolve().parent.parent / "scenarios" / "textbook.toml")
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+TEXTBOOK = str(SCENARIOS / "textbook.toml")
 
 CONTACT_COLUMNS = [
     "replication",
@@ -182,3 +188,25 @@ def test_set_errors_name_the_option_and_key():
             result = CliRunner().invoke(cli, [command, TEXTBOOK, *args])
             assert result.exit_code == 2, result.output
             assert message in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to see the worker processes")
+def test_ctrl_c_mid_simulation_stops_the_workers_quietly(tmp_path):
+    """SIGINT once the pool's workers run: exit 130, one line, no traceback, no workers left."""
+    out = tmp_path / "interrupted"
+    process = subprocess.Popen(
+        [*ccsim_command(), "simulate", str(SCENARIOS / "forecast_week.toml"),
+         "--replications", "400", "--jobs", "2", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while len(processes_naming(str(out))) < 3 and time.monotonic() < deadline:  # 1 + 2 workers
+        if process.poll() is not None:
+            pytest.fail(f"ended before its workers were seen: {process.stderr.read()}")
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    assert processes_naming(str(out)) == []
+    assert not out.exists() or not any(out.iterdir())

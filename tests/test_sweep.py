@@ -10,7 +10,6 @@ from __future__ import annotations
 import collections
 import csv
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -19,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_processes import ccsim_command, processes_naming
 from click.testing import CliRunner
 
 from ccsim.cli import cli
@@ -535,30 +535,10 @@ def test_a_directory_with_points_but_no_manifest_is_refused(scenario, tmp_path):
         SweepStore(tmp_path).open(plan.manifest())
 
 
-def _ccsim_command() -> list[str]:
-    script = Path(sys.executable).with_name("ccsim")
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-c", "from ccsim.cli import main; main()"]
-
-
-def _sweep_processes(marker: str) -> list[int]:
-    """Processes (the sweep and its workers) whose command line names ``marker``."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and entry.name != str(os.getpid()):
-            try:
-                if marker.encode() in (entry / "cmdline").read_bytes():
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-    return pids
-
-
 def _start_and_stop(scenario: Path, out: Path, sig: int) -> subprocess.Popen:
     """Start a CLI sweep with two workers; send ``sig`` once 1 ≤ points < all are on disk."""
     process = subprocess.Popen(
-        [*_ccsim_command(), *_cli_args(scenario, out), "--jobs", "2"],
+        [*ccsim_command(), *_cli_args(scenario, out), "--jobs", "2"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -586,9 +566,9 @@ def test_sigkill_mid_sweep_then_resume(scenario, reference, tmp_path):
     assert not (out / "results.csv").exists()
     # the workers notice their parent is gone and exit
     deadline = time.monotonic() + 10
-    while _sweep_processes(str(out)) and time.monotonic() < deadline:
+    while processes_naming(str(out)) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _sweep_processes(str(out)) == []
+    assert processes_naming(str(out)) == []
 
     result = CliRunner().invoke(cli, [*_cli_args(scenario, out), "--jobs", "1"])
     assert result.exit_code == 0, result.output
@@ -688,7 +668,7 @@ def test_a_second_concurrent_sweep_into_the_same_dir_is_refused(scenario, tmp_pa
     store.open(plan.manifest())  # this process is "running" the sweep
     try:
         process = subprocess.run(
-            [*_ccsim_command(), *_cli_args(scenario, tmp_path)],
+            [*ccsim_command(), *_cli_args(scenario, tmp_path)],
             capture_output=True,
             text=True,
             timeout=60,

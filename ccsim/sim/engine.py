@@ -12,7 +12,7 @@ import numpy as np
 
 from ccsim._pools import stop_pool
 from ccsim.durations import format_duration, parse_duration
-from ccsim.results import Table, to_jsonable, write_json
+from ccsim.results import Table, interrupts_deferred, to_jsonable, write_json
 from ccsim.scenario import Scenario
 from ccsim.sim.arrivals import generate_arrivals
 from ccsim.sim.metrics import Tally, contact_records, summarize, tally
@@ -303,13 +303,17 @@ def _batches(scenario, staffing, seed, warm, replications: int, jobs: int):
     size = max(1, -(-replications // (2 * jobs)))  # two batches per worker: balances the load
     chunks = [range(i, min(i + size, replications)) for i in range(0, replications, size)]
     pool = _pool(jobs)
-    futures = [pool.submit(_play, scenario, staffing, seed, warm, list(c)) for c in chunks]
+    futures = []
     try:
+        with interrupts_deferred():  # a Ctrl-C during the workers' fork would be swallowed
+            for chunk in chunks:
+                futures.append(pool.submit(_play, scenario, staffing, seed, warm, list(chunk)))
         for future in futures:
             yield future.result()
     except BaseException:
-        # interrupted or failed: stop the workers now rather than let them finish
-        stop_pool(_POOLS.pop(jobs), futures)
+        # Interrupted (even mid-submit, while the pool starts its workers) or failed:
+        # stop the workers now rather than let them finish.
+        stop_pool(_POOLS.pop(jobs, pool), futures)
         raise
 
 
