@@ -586,7 +586,7 @@ def plan_staffing(
     keep_fixed : plan only the ``agents = "auto"`` groups and keep the others'
         staffing as written; by default every group is planned (the agents in
         the file are then just the current roster, ignored by the plan).
-    replications : simulated days per verification run.
+    replications : simulated days per verification run (≥ 2: its confidence intervals).
     seed : seed of the verification (default: the scenario's); every iteration reuses it.
     max_iterations : cap on simulation runs in the verification.
     progress : called with a short status line after each simulation run.
@@ -608,6 +608,14 @@ def plan_staffing(
     )
     if verify:
         from ccsim.verify import verify_plan
+
+        if int(replications) != replications or replications < 2:
+            raise ValueError(
+                "verification needs replications ≥ 2 (its confidence intervals), "
+                f"got {replications!r}"
+            )
+        if int(max_iterations) != max_iterations or max_iterations < 1:
+            raise ValueError(f"max_iterations must be a whole number ≥ 1, got {max_iterations!r}")
 
         plan.seed = scenario.seed if seed is None else seed
         plan.replications = replications

@@ -167,6 +167,15 @@ def test_auto_group_gets_the_analytic_plan_unless_agents_are_given():
     assert ccsim.simulate(scen, 1).staffing.tolist() == [planned.tolist()]
     with pytest.raises(ValueError, match="unknown group"):
         ccsim.simulate(scen, 1, agents={"phone": 3})
+    for bad, message in [
+        ("abc", "agents for group 'phones' must be a number or one per interval, got 'abc'"),
+        ([1, 2, 3], "agents for group 'phones': expected 2 intervals, got 3"),
+        (-1, "agents for group 'phones' must be finite and ≥ 0"),
+        (1.5, "agents for group 'phones' must be whole numbers"),
+    ]:
+        with pytest.raises(ValueError) as info:
+            ccsim.simulate(scen, 1, agents={"phones": bad})
+        assert str(info.value) == message
     result = ccsim.simulate(scen, 2, agents={"phones": [3, 4]})
     assert result.staffing.tolist() == [[3, 4]]
 

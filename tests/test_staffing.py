@@ -104,6 +104,19 @@ def test_load_ratio_counts_work_after_the_horizon_in_the_last_interval():
     assert load_ratio(scenario, contacts)["voice"].tolist() == [1.0, 1.0]
 
 
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"replications": 1}, "verification needs replications ≥ 2"),
+        ({"replications": 2.5}, "verification needs replications ≥ 2"),
+        ({"max_iterations": 0}, "max_iterations must be a whole number ≥ 1"),
+    ],
+)
+def test_verification_arguments_are_checked(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        plan_staffing(one_channel([100] * 2, "180s"), verify=True, **kwargs)
+
+
 def test_requirement_textbook_is_erlang_c():
     scenario = one_channel([100] * 4, "180s")
     assert channel_requirement(scenario.channels["voice"], scenario.interval).tolist() == [14] * 4

@@ -48,7 +48,12 @@ def resolve_staffing(scenario: Scenario, agents: Mapping[str, Any] | None = None
 
                 analytic = plan_staffing(scenario, keep_fixed=True).agents
             plan = analytic[name]
-        values = np.asarray(plan, dtype=float)
+        try:
+            values = np.asarray(plan, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"agents for group {name!r} must be a number or one per interval, got {plan!r}"
+            ) from None
         if values.ndim == 0:
             values = np.full(n, float(values))
         if values.shape != (n,):
