@@ -177,9 +177,13 @@ def interrupts_deferred() -> Iterator[None]:
 
     A SIGINT arriving inside the block is remembered and acted on (normally a
     ``KeyboardInterrupt``) as the block ends. Outside the main thread, where
-    signal handlers cannot be changed, the block runs unprotected.
+    signal handlers cannot be changed (or under a handler not set from Python,
+    which could not be put back), the block runs unprotected.
     """
-    if threading.current_thread() is not threading.main_thread():
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is None  # a handler not set from Python
+    ):
         yield
         return
     received: list[int] = []

@@ -41,3 +41,23 @@ def test_a_finished_write_replaces_the_file_whole(tmp_path):
     atomic_write_text(path, "new\n")
     assert path.read_text() == "new\n"
     assert sorted(p.name for p in path.parent.iterdir()) == ["out.csv"]
+
+
+def test_outside_the_main_thread_the_block_just_runs():
+    """signal.signal() works only in the main thread: a worker thread gets no protection,
+    and no error."""
+    import threading
+
+    outcome = []
+
+    def work():
+        try:
+            with interrupts_deferred():
+                outcome.append("ran")
+        except Exception as exc:  # pragma: no cover - the failure this test guards against
+            outcome.append(repr(exc))
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    assert outcome == ["ran"]
