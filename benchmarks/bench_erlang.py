@@ -45,7 +45,7 @@ def main() -> None:
 
     def staff_year():
         return erlang.required_agents(
-            load, AHT, target_time=TARGET_TIME, service_level=SERVICE_LEVEL
+            load, AHT, target_time=TARGET_TIME, sl_target=SERVICE_LEVEL
         )
 
     staff_year()  # warm up imports and caches
@@ -84,7 +84,7 @@ def main() -> None:
     # Erlang A: the same year with abandonment (mean patience 120 s), 80% answered in 20 s
     def staff_year_a():
         return erlang.required_agents(
-            load, AHT, target_time=TARGET_TIME, service_level=SERVICE_LEVEL, patience=PATIENCE
+            load, AHT, target_time=TARGET_TIME, sl_target=SERVICE_LEVEL, patience=PATIENCE
         )
 
     seconds_a, agents_a = best_of(3, staff_year_a)
@@ -116,7 +116,7 @@ def main() -> None:
     finite = all(math.isfinite(v) for v in (c, sl, wait))
     print(f"9,500 Erlangs, 50,000 agents: P(wait)={c:.3g}, SL={sl:.6f}, ASA={wait:.3g} s")
     print(f"  finite: {finite}")
-    need = erlang.required_agents(big, AHT, target_time=TARGET_TIME, service_level=SERVICE_LEVEL)
+    need = erlang.required_agents(big, AHT, target_time=TARGET_TIME, sl_target=SERVICE_LEVEL)
     print(
         f"9,500 Erlangs, 80% in 20 s: {need} agents "
         f"(SL {erlang.service_level(big, need, AHT, TARGET_TIME):.4f}; "

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from ccsim import load_scenario, plan_staffing, simulate
-from ccsim.verify import interval_misses
+from ccsim.staffing.verify import interval_misses
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "omnichannel_day.toml"
 

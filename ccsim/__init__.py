@@ -9,8 +9,8 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 from ccsim.scenario import Scenario, ScenarioError, load_scenario  # noqa: E402
 from ccsim.sim import SimulationResult, simulate  # noqa: E402  (needs __version__ above)
-from ccsim.staffing import StaffingPlan, plan_staffing  # noqa: E402
-from ccsim.sweep import sweep  # noqa: E402
+from ccsim.staffing import StaffingPlan, plan_staffing, resolve_agents  # noqa: E402
+from ccsim.sweep import sweep_scenario  # noqa: E402
 
 __all__ = [
     "__version__",
@@ -21,5 +21,6 @@ __all__ = [
     "SimulationResult",
     "plan_staffing",
     "StaffingPlan",
-    "sweep",
+    "sweep_scenario",
+    "resolve_agents",
 ]

@@ -1,4 +1,9 @@
-"""Stopping a process pool at once (internal).
+"""Worker processes (internal): how many, one pool policy, and stopping a pool at once.
+
+Simulation replications and sweep points run in pools made by :func:`new_pool`:
+workers leave Ctrl-C to the parent (which stops them) and exit by themselves
+if the parent dies. :func:`default_jobs` is "all cores": the cores this
+process may use.
 
 ``ProcessPoolExecutor.shutdown(wait=False)`` leaves the pool's manager thread
 running; on Python 3.11 the interpreter's exit hook can then race with that
@@ -9,8 +14,57 @@ an interrupted run exits quietly.
 
 from __future__ import annotations
 
+import atexit
+import os
+import signal
+import threading
+import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
+
+__all__ = ["default_jobs", "kept_pool", "new_pool", "stop_pool", "forget_pool"]
+
+
+def default_jobs() -> int:
+    """The number of cores this process may use ("all cores")."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _init_worker(parent: int) -> None:
+    """In each pool worker: leave Ctrl-C to the parent, and exit if the parent dies."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="ccsim-parent-watch").start()
+
+
+def new_pool(jobs: int) -> ProcessPoolExecutor:
+    """A process pool of ``jobs`` workers with ccsim's worker policy (see the module doc)."""
+    return ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(os.getpid(),))
+
+
+_KEPT: dict[int, ProcessPoolExecutor] = {}
+
+
+def kept_pool(jobs: int) -> ProcessPoolExecutor:
+    """A pool of ``jobs`` workers made once and kept for the next call (shut down at exit):
+    a staffing verification simulates many times."""
+    if jobs not in _KEPT:
+        _KEPT[jobs] = new_pool(jobs)
+        atexit.register(_KEPT[jobs].shutdown, wait=False, cancel_futures=True)
+    return _KEPT[jobs]
+
+
+def forget_pool(jobs: int, pool: ProcessPoolExecutor, futures: Iterable[Future] = ()) -> None:
+    """Stop a kept pool (interrupted or failed); the next :func:`kept_pool` makes a new one."""
+    stop_pool(_KEPT.pop(jobs, pool), futures)
 
 
 def stop_pool(pool: ProcessPoolExecutor, futures: Iterable[Future] = ()) -> None:

@@ -116,25 +116,25 @@ def _erlang_rows(traffic, aht, agents, within, patience, shrinkage):
 def _erlang_table(rows, mark: int | None = None) -> str:
     """Render measure rows as a fixed-width table; the row with ``agents == mark`` is flagged."""
     from ccsim.durations import format_share
+    from ccsim.results import text_table
 
-    heads = ["agents", "FTE", "service level", "ASA", "occupancy", "P(wait)"]
     with_ab = "p_abandon" in rows[0]
-    if with_ab:
-        heads.append("P(abandon)")
-    lines = ["  ".join(f"{h:>13}" if i > 1 else f"{h:>7}" for i, h in enumerate(heads))]
+    heads = ["agents", "FTE", "service level", "ASA", "occupancy", "P(wait)"]
+    table = [heads + (["P(abandon)"] if with_ab else []) + [""]]
     for row in rows:
+        level = row["service_level"]
         cells = [
-            f"{row['agents']:>7}",
-            f"{row['fte']:>7.1f}",
-            f"{'—' if row['service_level'] is None else format_share(row['service_level']):>13}",
-            f"{'inf' if row['asa'] is None else format(row['asa'], '.1f') + 's':>13}",
-            f"{format_share(row['occupancy']):>13}",
-            f"{format_share(row['p_wait']):>13}",
+            str(row["agents"]),
+            f"{row['fte']:.1f}",
+            "—" if level is None else format_share(level),
+            "inf" if row["asa"] is None else f"{row['asa']:.1f}s",
+            format_share(row["occupancy"]),
+            format_share(row["p_wait"]),
         ]
         if with_ab:
-            cells.append(f"{format_share(row['p_abandon']):>13}")
-        lines.append("  ".join(cells) + ("   ◀ recommended" if row["agents"] == mark else ""))
-    return "\n".join(lines)
+            cells.append(format_share(row["p_abandon"]))
+        table.append(cells + ["◀ recommended" if row["agents"] == mark else ""])
+    return "\n".join(text_table(table, "r" * (len(table[0]) - 1) + "l"))
 
 
 def _read_forecast(path: str):
@@ -200,6 +200,40 @@ def _write_csv_atomic(path: str | None, fields, rows) -> None:
         raise InputError(f"--out: cannot write {path}: {exc}") from None
 
 
+def _erlang_forecast(forecast, interval_s, targets, shrink, out_file, as_json) -> None:
+    """``ccsim erlang --forecast``: staff every row of a forecast CSV; write CSV and/or JSON."""
+    import json
+
+    import numpy as np
+
+    from ccsim import erlang
+
+    fields, rows, volumes, ahts = _read_forecast(forecast)
+    vols, hts = np.array(volumes, dtype=float), np.array(ahts, dtype=float)
+    load = erlang.traffic(vols, hts, interval_s)
+    try:
+        need = erlang.required_agents(load, hts, **targets)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    results = _erlang_rows(load, hts, need, targets["target_time"], targets["patience"], shrink)
+    out_rows = []
+    for row, res, a in zip(rows, results, load, strict=True):
+        cells = {k: v for k, v in row.items() if k != "line"}
+        cells["traffic"] = float(a)
+        cells.update({k: ("inf" if v is None and k == "asa" else v) for k, v in res.items()})
+        out_rows.append(cells)
+    added = ["traffic", "agents", "fte", "service_level", "asa", "occupancy", "p_wait"]
+    added += ["p_abandon"] if targets["patience"] is not None else []
+    if out_file is not None or not as_json:  # stdout carries the JSON alone with --json
+        _write_csv_atomic(out_file, fields + [c for c in added if c not in fields], out_rows)
+    if as_json:
+        listing = [
+            {"line": r["line"], **({"start": r["start"]} if "start" in r else {}), **res}
+            for r, res in zip(rows, results, strict=True)
+        ]
+        click.echo(json.dumps(listing, indent=2))
+
+
 @cli.command("erlang")
 @click.option("--volume", help="Contacts offered per interval (a number).")
 @click.option("--interval", default="30min", show_default=True, help="Interval length, e.g. 15min.")
@@ -262,51 +296,28 @@ def erlang_command(
     interval_s = _duration_option("--interval", interval, positive=True)
     targets = {
         "target_time": _duration_option("--within", within),
-        "service_level": _share_option("--service-level", service_level),
-        "asa": _duration_option("--asa", asa, positive=True),
+        "sl_target": _share_option("--service-level", service_level),
+        "asa_max": _duration_option("--asa", asa, positive=True),
         "max_occupancy": _share_option("--max-occupancy", max_occupancy, upper=True),
         "max_abandon": _share_option("--max-abandon", max_abandon),
         "patience": _duration_option("--patience", patience, positive=True),
     }
     shrink = _share_option("--shrinkage", shrinkage, zero=True)
-    if targets["service_level"] is not None and targets["target_time"] is None:
+    if targets["sl_target"] is not None and targets["target_time"] is None:
         raise InputError("--service-level needs --within (e.g. --within 20s)")
     if targets["max_abandon"] is not None and targets["patience"] is None:
         raise InputError("--max-abandon needs --patience (e.g. --patience 120s)")
     has_target = any(
-        targets[k] is not None for k in ("service_level", "asa", "max_occupancy", "max_abandon")
+        targets[k] is not None for k in ("sl_target", "asa_max", "max_occupancy", "max_abandon")
     )
     if not has_target and agents_range is None:
         raise InputError(
             "give a target: --service-level with --within, --asa, --max-occupancy or --max-abandon"
         )
     if forecast is not None:
-        fields, rows, volumes, ahts = _read_forecast(forecast)
         if not has_target:
             raise InputError("--forecast needs a target: --service-level with --within, --asa, ...")
-        vols, hts = np.array(volumes, dtype=float), np.array(ahts, dtype=float)
-        load = vols * hts / interval_s
-        try:
-            need = erlang.required_agents(load, hts, **targets)
-        except ValueError as exc:
-            raise InputError(str(exc)) from None
-        results = _erlang_rows(load, hts, need, targets["target_time"], targets["patience"], shrink)
-        out_rows = []
-        for row, res, a in zip(rows, results, load, strict=True):
-            cells = {k: v for k, v in row.items() if k != "line"}
-            cells["traffic"] = float(a)
-            cells.update({k: ("inf" if v is None and k == "asa" else v) for k, v in res.items()})
-            out_rows.append(cells)
-        added = ["traffic", "agents", "fte", "service_level", "asa", "occupancy", "p_wait"]
-        added += ["p_abandon"] if targets["patience"] is not None else []
-        if out_file is not None or not as_json:  # stdout carries the JSON alone with --json
-            _write_csv_atomic(out_file, fields + [c for c in added if c not in fields], out_rows)
-        if as_json:
-            listing = [
-                {"line": r["line"], **({"start": r["start"]} if "start" in r else {}), **res}
-                for r, res in zip(rows, results, strict=True)
-            ]
-            click.echo(json.dumps(listing, indent=2))
+        _erlang_forecast(forecast, interval_s, targets, shrink, out_file, as_json)
         return
     if volume is None or aht is None:
         raise InputError("give --volume and --aht (or --forecast FILE)")
@@ -317,7 +328,7 @@ def erlang_command(
     if not vol >= 0 or vol == float("inf"):
         raise InputError(f"--volume must be ≥ 0, got {volume!r}")
     aht_s = _duration_option("--aht", aht, positive=True)
-    load = vol * aht_s / interval_s
+    load = erlang.traffic(vol, aht_s, interval_s)
     need = None
     if has_target:
         try:
@@ -387,9 +398,9 @@ def _set_option(command):
 
 
 def _all_cores(jobs: int | None) -> int:
-    import os
+    from ccsim._pools import default_jobs
 
-    return jobs or os.cpu_count() or 1
+    return jobs or default_jobs()
 
 
 @cli.command()
@@ -461,7 +472,11 @@ def staff(
     except (ValueError, MemoryError) as exc:
         raise InputError(str(exc) or "not enough memory for this scenario") from None
     if out_dir is not None:
-        _write_outputs(out_dir, lambda: plan.write(out_dir, plot=plot))
+        _write_outputs(out_dir, lambda: plan.write(out_dir))
+        if plot:
+            from ccsim.plots import plot_staffing
+
+            _write_figure(out_dir, "staffing.png", lambda: plot_staffing(plan))
     if as_json:
         click.echo(json.dumps(plan.summary(), indent=2, ensure_ascii=False))
     else:
@@ -477,8 +492,8 @@ def _load_scenario(path: str, sets: tuple[str, ...] = ()):
     """Load a scenario with its ``--set`` changes, or raise InputError listing every
     problem (exit 2)."""
     from ccsim.scenario import ScenarioError, load_scenario
-    from ccsim.sweep_errors import SweepError
-    from ccsim.sweep_grid import parse_set
+    from ccsim.sweep.errors import SweepError
+    from ccsim.sweep.grid import parse_set
 
     overrides = {}
     try:
@@ -506,9 +521,19 @@ def _write_outputs(out_dir: str, write) -> None:
         raise InputError(f"--out {out_dir}: cannot write: {exc.strerror or exc}") from None
 
 
+def _write_figure(out_dir: str, name: str, draw) -> None:
+    """Save the figure ``draw()`` returns as ``out_dir/name``; a file-system error names
+    ``--out`` (exit 2)."""
+    from pathlib import Path
+
+    from ccsim.plots import save_figure
+
+    _write_outputs(out_dir, lambda: save_figure(draw(), Path(out_dir) / name))
+
+
 def _scenario_input_error(exc) -> InputError:
     """Every problem of a ScenarioError, one ``Error: …`` line each."""
-    return InputError("\nError: ".join(exc.problems))
+    return InputError("\nError: ".join(str(p) for p in exc.problems))
 
 
 def _sweep_progress():
@@ -542,6 +567,39 @@ def _sweep_progress():
             state["bar"].__exit__(None, None, None)
 
     return progress
+
+
+def _write_sweep_figure(plan, table, out_dir: str) -> None:
+    """``DIR/sweep.png``: the service-level trade-off curves of a finished sweep."""
+    from ccsim.plots import plot_sweep
+
+    targets = {name: ch.sl_target for name, ch in plan.scenario.channels.items()}
+    params = [a.key for a in plan.axes]
+    _write_figure(
+        out_dir,
+        "sweep.png",
+        lambda: plot_sweep(table, params, targets=targets, title=plan.scenario.name),
+    )
+
+
+def _print_sweep(plan, table, counts, out_dir: str, plot: bool, as_json: bool) -> None:
+    """The sweep's results as a table for people, or JSON for machines."""
+    import json
+
+    from ccsim.results import to_jsonable
+    from ccsim.sweep import summary_text
+
+    if as_json:
+        results = to_jsonable({**counts, "out": out_dir, "results": table})
+        click.echo(json.dumps(results, indent=2, ensure_ascii=False))
+        return
+    click.echo(summary_text(table, [a.key for a in plan.axes]))
+    done = (
+        f"{counts['points']} point{'s' if counts['points'] != 1 else ''} "
+        f"({counts['computed']} computed, "
+        f"{counts['skipped']} already done)"
+    )
+    click.echo(f"{done}; wrote {out_dir}/results.csv" + (", sweep.png" if plot else ""))
 
 
 @cli.command("sweep")
@@ -635,10 +693,8 @@ def sweep_command(
     what-if curves use --common-random-numbers: every point then uses --seed
     itself, so points differ only by their parameters, not by chance.
     """
-    import json
     import sys
 
-    from ccsim.results import to_jsonable
     from ccsim.scenario import ScenarioError
     from ccsim.sweep import (
         PointError,
@@ -647,7 +703,6 @@ def sweep_command(
         plan_sweep,
         read_grid_file,
         run_sweep,
-        summary_text,
     )
 
     if scheduler is not None:
@@ -686,32 +741,8 @@ def sweep_command(
         click.echo(f"\n{exc}; run the same command again to resume", err=True)
         sys.exit(130)
     if plot:
-        from ccsim.plots import plot_sweep
-
-        targets = {name: ch.service_level for name, ch in plan.scenario.channels.items()}
-        plot_sweep(
-            table,
-            [a.key for a in plan.axes],
-            f"{out_dir}/sweep.png",
-            targets=targets,
-            title=plan.scenario.name,
-        )
-    if as_json:
-        click.echo(
-            json.dumps(
-                to_jsonable({**counts, "out": out_dir, "results": table}),
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
-    else:
-        click.echo(summary_text(table, [a.key for a in plan.axes]))
-        done = (
-            f"{counts['points']} point{'s' if counts['points'] != 1 else ''} "
-            f"({counts['computed']} computed, "
-            f"{counts['skipped']} already done)"
-        )
-        click.echo(f"{done}; wrote {out_dir}/results.csv" + (", sweep.png" if plot else ""))
+        _write_sweep_figure(plan, table, out_dir)
+    _print_sweep(plan, table, counts, out_dir, plot, as_json)
 
 
 @cli.command("simulate")
@@ -753,6 +784,7 @@ def simulate_command(
 
     from ccsim.durations import parse_duration
     from ccsim.sim import simulate
+    from ccsim.staffing import resolve_agents
 
     loaded = _load_scenario(scenario, sets)
     if (plot or with_contacts) and out_dir is None:
@@ -774,6 +806,7 @@ def simulate_command(
                 loaded,
                 replications,
                 seed,
+                agents=resolve_agents(loaded),
                 warmup=warmup_s,
                 progress=bar.update,
                 jobs=_all_cores(jobs),
@@ -781,7 +814,11 @@ def simulate_command(
         except (ValueError, MemoryError) as exc:
             raise InputError(str(exc) or "not enough memory for this scenario") from None
     if out_dir is not None:
-        _write_outputs(out_dir, lambda: result.write(out_dir, plot=plot, contacts=with_contacts))
+        _write_outputs(out_dir, lambda: result.write(out_dir, contacts=with_contacts))
+        if plot:
+            from ccsim.plots import plot_simulation
+
+            _write_figure(out_dir, "simulation.png", lambda: plot_simulation(result))
     if as_json:
         click.echo(json.dumps(result.summary(), indent=2, ensure_ascii=False))
     else:

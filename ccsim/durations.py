@@ -2,15 +2,16 @@
 
 Inside ccsim every time is in seconds and every share is a fraction in [0, 1].
 People write "20s", "30min", "4h" or "1h30min", and "80%" or 0.8; this module
-turns those into numbers and back.
+turns those into numbers and back, and checks counts (replications, seeds).
 """
 
 from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
-__all__ = ["parse_duration", "format_duration", "parse_share", "format_share"]
+__all__ = ["check_count", "parse_duration", "format_duration", "parse_share", "format_share"]
 
 _UNIT_SECONDS = {
     "ms": 0.001,
@@ -117,3 +118,18 @@ def parse_share(value: str | float | int) -> float:
 def format_share(share: float) -> str:
     """Return a share as a percentage string with one decimal: 0.796 → ``"79.6%"``."""
     return f"{100.0 * share:.1f}%"
+
+
+def check_count(name: str, value: Any, minimum: int = 0, why: str = "") -> int:
+    """``value`` as an int when it is a whole number ≥ ``minimum`` (not a bool); else a
+    ValueError naming ``name``: ``replications must be a whole number ≥ 1, got 0``.
+
+    ``why`` is added after the bound, e.g. ``" (its confidence intervals)"``.
+    """
+    try:
+        whole = not isinstance(value, bool) and int(value) == value
+    except (TypeError, ValueError, OverflowError):
+        whole = False
+    if not whole or value < minimum:
+        raise ValueError(f"{name} must be a whole number ≥ {minimum}{why}, got {value!r}")
+    return int(value)

@@ -858,8 +858,8 @@ def required_agents(
     aht,
     *,
     target_time=None,
-    service_level=None,
-    asa=None,
+    sl_target=None,
+    asa_max=None,
     max_occupancy=None,
     patience=None,
     max_abandon=None,
@@ -873,11 +873,11 @@ def required_agents(
     aht : float or array_like
         Mean handle time in seconds, > 0.
     target_time : float or array_like, optional
-        Service-level threshold in seconds, ≥ 0; required with ``service_level``.
-    service_level : float or array_like, optional
+        Service-level threshold in seconds, ≥ 0; required with ``sl_target``.
+    sl_target : float or array_like, optional
         Target share answered within ``target_time``, in (0, 1). With
         ``patience`` it is answered within the target ÷ offered.
-    asa : float or array_like, optional
+    asa_max : float or array_like, optional
         Ceiling on the average speed of answer in seconds, > 0 (Erlang C: mean
         wait over all contacts; Erlang A: mean wait of the answered contacts).
     max_occupancy : float or array_like, optional
@@ -915,41 +915,12 @@ def required_agents(
     --------
     Textbook: 100 calls per 30 min, AHT 180 s, 80% answered within 20 s:
 
-    >>> required_agents(10.0, 180.0, target_time=20.0, service_level=0.8)
+    >>> required_agents(10.0, 180.0, target_time=20.0, sl_target=0.8)
     14
     """
-    if all(v is None for v in (service_level, asa, max_occupancy, max_abandon)):
-        raise ValueError(
-            "required_agents needs at least one target: service_level, asa, "
-            "max_occupancy or max_abandon"
-        )
-    if service_level is not None and target_time is None:
-        raise ValueError("service_level needs target_time (seconds)")
-    if max_abandon is not None and patience is None:
-        raise ValueError("max_abandon needs patience (seconds): abandonment is an Erlang A measure")
-    given = [traffic, aht] + [
-        v
-        for v in (target_time, service_level, asa, max_occupancy, patience, max_abandon)
-        if v is not None
-    ]
-    scalar = _is_scalar(*given)
-    nan = np.nan
-    a = _traffic_array(traffic)
-    if (a > MAX_TRAFFIC).any():
-        raise ValueError(
-            f"traffic must be ≤ {MAX_TRAFFIC:.0e} Erlangs for whole agents to be counted "
-            f"exactly, got {_first_bad(a, a > MAX_TRAFFIC)}"
-        )
-    h = _positive_array("aht", aht)
-    t = _time_array("target_time", target_time) if target_time is not None else np.zeros(())
-    sl = _share_array("service_level", service_level) if service_level is not None else nan
-    w = _positive_array("asa", asa) if asa is not None else nan
-    occ = (
-        _share_array("max_occupancy", max_occupancy, upper_inclusive=True)
-        if max_occupancy is not None
-        else nan
+    scalar, a, h, t, sl, w, occ, ab = _target_arrays(
+        traffic, aht, target_time, sl_target, asa_max, max_occupancy, patience, max_abandon
     )
-    ab = _share_array("max_abandon", max_abandon) if max_abandon is not None else nan
     with np.errstate(invalid="ignore"):
         floor = np.broadcast_arrays(a / occ, a)[0]
     if (floor > MAX_TRAFFIC).any():
@@ -967,6 +938,46 @@ def required_agents(
         )
         result = _required_a(*(np.array(v, dtype=float) for v in arrays))
     return int(result) if scalar else result
+
+
+def _target_arrays(
+    traffic, aht, target_time, sl_target, asa_max, max_occupancy, patience, max_abandon
+):
+    """:func:`required_agents`' arguments checked: whether all are scalars, then traffic,
+    aht, target time, and the targets as arrays (NaN: not given)."""
+    if all(v is None for v in (sl_target, asa_max, max_occupancy, max_abandon)):
+        raise ValueError(
+            "required_agents needs at least one target: sl_target, asa_max, "
+            "max_occupancy or max_abandon"
+        )
+    if sl_target is not None and target_time is None:
+        raise ValueError("sl_target needs target_time (seconds)")
+    if max_abandon is not None and patience is None:
+        raise ValueError("max_abandon needs patience (seconds): abandonment is an Erlang A measure")
+    given = [traffic, aht] + [
+        v
+        for v in (target_time, sl_target, asa_max, max_occupancy, patience, max_abandon)
+        if v is not None
+    ]
+    scalar = _is_scalar(*given)
+    nan = np.nan
+    a = _traffic_array(traffic)
+    if (a > MAX_TRAFFIC).any():
+        raise ValueError(
+            f"traffic must be ≤ {MAX_TRAFFIC:.0e} Erlangs for whole agents to be counted "
+            f"exactly, got {_first_bad(a, a > MAX_TRAFFIC)}"
+        )
+    h = _positive_array("aht", aht)
+    t = _time_array("target_time", target_time) if target_time is not None else np.zeros(())
+    sl = _share_array("sl_target", sl_target) if sl_target is not None else nan
+    w = _positive_array("asa_max", asa_max) if asa_max is not None else nan
+    occ = (
+        _share_array("max_occupancy", max_occupancy, upper_inclusive=True)
+        if max_occupancy is not None
+        else nan
+    )
+    ab = _share_array("max_abandon", max_abandon) if max_abandon is not None else nan
+    return scalar, a, h, t, sl, w, occ, ab
 
 
 def _min_agents_occupancy(a, occ):

@@ -1,7 +1,8 @@
-"""matplotlib figures for planners: one function per figure, each writing a PNG.
+"""matplotlib figures for planners: one function per figure, each returning a ``Figure``.
 
-Figures are drawn headless (the ``Agg`` backend) and written atomically next
-to the CSV files, so a report directory never holds half a picture.
+Figures are made outside pyplot's global state (a notebook shows the returned
+figure; nothing needs closing); :func:`save_figure` writes one as a PNG
+atomically, so a report directory never holds half a picture.
 """
 
 from __future__ import annotations
@@ -12,42 +13,32 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from ccsim.durations import format_duration
 from ccsim.results import atomic_path
 
-__all__ = ["plot_simulation"]
+__all__ = ["plot_simulation", "plot_staffing", "plot_sweep", "save_figure"]
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")  # headless: no display needed, safe in worker processes
-    import matplotlib.pyplot as plt
-
-    return plt
+def _figure(nrows: int, ncols: int, figsize: tuple[float, float]) -> tuple[Figure, np.ndarray]:
+    """A new figure and its grid of axes (2-d array), outside pyplot's global state."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(nrows, ncols, squeeze=False)
 
 
-def _save(fig: Any, path: str | os.PathLike, default_name: str) -> Path:
-    """Save ``fig`` as PNG to ``path`` (a directory gets ``default_name``) atomically,
-    then close it."""
-    import matplotlib.pyplot as plt
-
+def save_figure(fig: Figure, path: str | os.PathLike) -> Path:
+    """Save ``fig`` as a PNG to ``path`` atomically (a temporary name, then renamed)."""
     path = Path(path)
-    if path.is_dir() or path.suffix == "":
-        path = path / default_name
-    try:
-        with atomic_path(path, suffix=".png") as tmp:
-            fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    finally:
-        plt.close(fig)
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight")
     return path
 
 
 def _title(name: str, channel: Any) -> str:
     """``"voice — 80% in 20s"`` (or just the name when the channel has no target)."""
-    if channel.service_level is not None and channel.target_time is not None:
-        return f"{name} — {channel.service_level:.0%} in {format_duration(channel.target_time)}"
+    if channel.sl_target is not None and channel.target_time is not None:
+        return f"{name} — {channel.sl_target:.0%} in {format_duration(channel.target_time)}"
     if channel.target_time is not None:
         return f"{name} — answered within {format_duration(channel.target_time)}"
     return name
@@ -67,25 +58,21 @@ def _tick_labels(starts: list[str], max_labels: int = 16) -> tuple[np.ndarray, l
     return positions, labels
 
 
-def plot_simulation(result: Any, path: str | os.PathLike) -> Path:
+def plot_simulation(result: Any) -> Figure:
     """Offered volume and simulated service level per channel and interval, as a PNG.
 
     One panel per channel: bars of offered contacts per interval (left axis,
     labelled by interval start), the simulated service level with its 95%
     confidence band and the target as a dashed line (right axis, %), and the
     abandonment rate as a dotted line when customers of the channel abandon.
-    ``path`` is a file name or a directory (``simulation.png`` inside);
-    returns the path written.
     """
-    plt = _pyplot()
     scenario = result.scenario
     table = result.intervals
     names = list(scenario.channels)
     starts = list(scenario.starts)
     x = np.arange(len(starts))
-    fig, axes = plt.subplots(
-        len(names), 1, figsize=(12, 3.2 * max(1, len(names))), squeeze=False, sharex=True
-    )
+    fig = Figure(figsize=(12, 3.2 * max(1, len(names))))
+    axes = fig.subplots(len(names), 1, squeeze=False, sharex=True)
     for ax, name in zip(axes[:, 0], names, strict=True):
         channel = scenario.channels[name]
         rows = table["channel"] == name
@@ -100,8 +87,8 @@ def plot_simulation(result: Any, path: str | os.PathLike) -> Path:
             hi = table["service_level_hi"][rows] * 100
             right.fill_between(x, lo, hi, color="#1f5fa8", alpha=0.2, label="95% CI", step=None)
             right.plot(x, sl, color="#1f5fa8", marker="o", ms=3, label="service level")
-            if channel.service_level is not None:
-                right.axhline(channel.service_level * 100, color="#b03a2e", ls="--", label="target")
+            if channel.sl_target is not None:
+                right.axhline(channel.sl_target * 100, color="#b03a2e", ls="--", label="target")
         if channel.abandons:
             right.plot(
                 x, table["abandon_rate"][rows] * 100, color="#7d3c98", ls=":", label="abandoned"
@@ -130,12 +117,11 @@ def plot_simulation(result: Any, path: str | os.PathLike) -> Path:
         fontsize=12,
     )
     fig.tight_layout()
-    return _save(fig, path, "simulation.png")
+    return fig
 
 
 # --- sweeps: service level against a swept parameter ----------------------------------------
 
-__all__ += ["plot_sweep"]
 
 _SWEEP_MAX_LINES = 12
 
@@ -161,12 +147,11 @@ def _swept_number(value: Any) -> tuple[float, str] | None:
 def plot_sweep(
     table: Any,
     params: list[str],
-    path: str | os.PathLike,
     *,
     targets: dict[str, float | None] | None = None,
     title: str | None = None,
-) -> Path:
-    """Trade-off curves of a sweep (``ccsim.sweep``) into ``path`` (a directory gets sweep.png).
+) -> Figure:
+    """Trade-off curves of a sweep (the ``results.csv`` table of :mod:`ccsim.sweep`).
 
     One panel per channel: service level (with its 95% band) against the first
     swept parameter whose values are all numbers (durations in seconds); one
@@ -184,8 +169,7 @@ def plot_sweep(
     others = [k for k in params if k != x_key and len({str(v) for v in table[k]}) > 1]
     channel_of = [str(c) for c in table["channel"]]
     channels = list(dict.fromkeys(channel_of))
-    plt = _pyplot()
-    fig, axes = plt.subplots(len(channels), 1, figsize=(7.5, 3.4 * len(channels)), squeeze=False)
+    fig, axes = _figure(len(channels), 1, figsize=(7.5, 3.4 * len(channels)))
     for ax, channel in zip(axes[:, 0], channels, strict=True):
         rows = np.array([i for i, c in enumerate(channel_of) if c == channel], dtype=int)
         labels = [", ".join(f"{k}={table[k][i]}" for k in others) for i in rows]
@@ -217,37 +201,56 @@ def plot_sweep(
     if title:
         fig.suptitle(title, fontsize=12)
     fig.tight_layout()
-    return _save(fig, path, "sweep.png")
+    return fig
 
 
 # --- staffing plans: forecast, agents (Erlang vs verified), simulated service level ----------
 
-__all__ += ["plot_staffing"]
+
+def _service_level_panel(ax2, sim, name: str, channel, x, positions, labels) -> None:
+    """The simulated service level of a verified plan per interval, its 95% band, the target."""
+    rows = sim["channel"] == name
+    open_ = channel.volume > 0
+    level = np.where(open_, sim["service_level"][rows], np.nan) * 100
+    lo = np.where(open_, sim["service_level_lo"][rows], np.nan) * 100
+    hi = np.where(open_, sim["service_level_hi"][rows], np.nan) * 100
+    ax2.fill_between(x, lo, hi, color="#b03a2e", alpha=0.2, label="95% CI")
+    ax2.plot(
+        x,
+        level,
+        color="#b03a2e",
+        marker="o",
+        ms=3,
+        label="simulated service level, verified plan",
+    )
+    if channel.sl_target is not None:
+        ax2.axhline(channel.sl_target * 100, color="black", ls="--", lw=1, label="target")
+    ax2.set_ylim(0, 105)
+    ax2.set_ylabel("% answered in time")
+    ax2.set_title(f"{name}: service level of the verified plan", loc="left", fontsize=10)
+    ax2.legend(loc="lower left", fontsize=8, frameon=False)
+    ax2.grid(axis="y", alpha=0.3)
+    ax2.set_xticks(positions)
+    ax2.set_xticklabels(labels, rotation=45, ha="right", fontsize=8)
 
 
-def plot_staffing(plan: Any, path: str | os.PathLike) -> Path:
+def plot_staffing(plan: Any) -> Figure:
     """A staffing plan as a PNG: the picture a planner puts in front of a manager.
 
     One row per channel. Left: forecast volume per interval (bars) with the
     agents of the Erlang plan (dashed) and of the verified plan (solid) on the
     right axis. Right (verified plans only): the simulated service level per
     interval with its 95% confidence band and the target as a dashed line.
-    ``path`` is a file name or a directory (``staffing.png`` inside).
     """
-    from ccsim.staffing import home_groups, is_deferred
-
-    plt = _pyplot()
     sc = plan.scenario
     names = list(sc.channels)
     recommended = plan.channel_agents()
     sim = plan.simulation.intervals if plan.simulation is not None else None
     ncols = 2 if sim is not None else 1
-    fig, axes = plt.subplots(
-        len(names), ncols, figsize=(7.5 * ncols, 2.9 * len(names) + 0.6), squeeze=False
-    )
+    fig, axes = _figure(len(names), ncols, figsize=(7.5 * ncols, 2.9 * len(names) + 0.6))
     x = np.arange(sc.n_intervals)
     positions, labels = _tick_labels(list(sc.starts), max_labels=12)
-    homes = home_groups(sc, plan.planned)
+    homes = sc.home_groups(plan.planned)
     for row, name in enumerate(names):
         channel = sc.channels[name]
         shared = homes[name] is not None and list(homes.values()).count(homes[name]) > 1
@@ -257,7 +260,7 @@ def plot_staffing(plan: Any, path: str | os.PathLike) -> Path:
         ax.set_title(f"{_title(name, channel)}: forecast and agents", loc="left", fontsize=10)
         right = ax.twinx()
         erlang_label = "agents, Erlang plan" + (
-            " (backlog)" if is_deferred(channel, sc.interval) else ""
+            " (backlog)" if channel.is_deferred(sc.interval) else ""
         )
         right.step(
             x,
@@ -294,36 +297,11 @@ def plot_staffing(plan: Any, path: str | os.PathLike) -> Path:
         ax.set_xticks(positions)
         ax.set_xticklabels(labels, rotation=45, ha="right", fontsize=8)
         if sim is not None:
-            ax2 = axes[row, 1]
-            rows = sim["channel"] == name
-            open_ = channel.volume > 0
-            level = np.where(open_, sim["service_level"][rows], np.nan) * 100
-            lo = np.where(open_, sim["service_level_lo"][rows], np.nan) * 100
-            hi = np.where(open_, sim["service_level_hi"][rows], np.nan) * 100
-            ax2.fill_between(x, lo, hi, color="#b03a2e", alpha=0.2, label="95% CI")
-            ax2.plot(
-                x,
-                level,
-                color="#b03a2e",
-                marker="o",
-                ms=3,
-                label="simulated service level, verified plan",
-            )
-            if channel.service_level is not None:
-                ax2.axhline(
-                    channel.service_level * 100, color="black", ls="--", lw=1, label="target"
-                )
-            ax2.set_ylim(0, 105)
-            ax2.set_ylabel("% answered in time")
-            ax2.set_title(f"{name}: service level of the verified plan", loc="left", fontsize=10)
-            ax2.legend(loc="lower left", fontsize=8, frameon=False)
-            ax2.grid(axis="y", alpha=0.3)
-            ax2.set_xticks(positions)
-            ax2.set_xticklabels(labels, rotation=45, ha="right", fontsize=8)
+            _service_level_panel(axes[row, 1], sim, name, channel, x, positions, labels)
     analytic, final = plan.agent_hours(plan.analytic_agents), plan.agent_hours()
     title = f"{sc.name}: staffing plan — {analytic:.0f} agent-hours by Erlang"
     if plan.verified:
         title += f", {final:.0f} verified by simulation ({plan.replications} days per run)"
     fig.suptitle(title, fontsize=12)
     fig.tight_layout()
-    return _save(fig, path, "staffing.png")
+    return fig

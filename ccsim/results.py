@@ -24,7 +24,33 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Table", "atomic_path", "atomic_write_text", "write_json", "to_jsonable"]
+__all__ = [
+    "Table",
+    "atomic_path",
+    "atomic_write_text",
+    "text_table",
+    "write_json",
+    "to_jsonable",
+]
+
+
+def text_table(rows: Iterable[Iterable[str]], align: str = "") -> list[str]:
+    """Lines of a fixed-width text table for people (the first row is the header).
+
+    ``align`` has one letter per column, ``l`` (text) or ``r`` (numbers); columns
+    it does not cover are right-aligned, except the first, left-aligned when
+    ``align`` is empty. Columns are two spaces apart; no line has trailing blanks.
+    """
+    cells = [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[j]) for row in cells) for j in range(len(cells[0]))]
+    align = (align or "l").ljust(len(widths), "r")
+    return [
+        "  ".join(
+            c.ljust(w) if a == "l" else c.rjust(w)
+            for c, w, a in zip(row, widths, align, strict=True)
+        ).rstrip()
+        for row in cells
+    ]
 
 
 class Table(Mapping[str, np.ndarray]):

@@ -40,7 +40,7 @@ CITATION = """\
 
 def agents_for(traffic: float) -> int:
     """Fewest agents answering ``TARGET`` of calls within ``WITHIN`` seconds (Erlang C)."""
-    return max(1, required_agents(traffic, AHT, target_time=WITHIN, service_level=TARGET))
+    return max(1, required_agents(traffic, AHT, target_time=WITHIN, sl_target=TARGET))
 
 
 def derive(path: str) -> dict[str, object]:

@@ -63,7 +63,7 @@ def agents_for(traffic: float, aht: float, within: float, target: float) -> int:
     """Fewest agents reaching ``target`` answered within ``within`` seconds (Erlang C)."""
     if traffic <= 0:
         return 0
-    return required_agents(traffic, aht, target_time=within, service_level=target)
+    return required_agents(traffic, aht, target_time=within, sl_target=target)
 
 
 def rows(rng: np.random.Generator) -> list[dict[str, object]]:

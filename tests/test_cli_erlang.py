@@ -60,7 +60,7 @@ def test_more_targets():
     result = run(*TEXTBOOK, *TARGET, "--asa", "5s", "--max-occupancy", "70%", "--json")
     data = json.loads(result.output)
     assert data["agents"] == erlang.required_agents(
-        10.0, 180, target_time=20, service_level=0.8, asa=5, max_occupancy=0.7
+        10.0, 180, target_time=20, sl_target=0.8, asa_max=5, max_occupancy=0.7
     )
     result = run(*TEXTBOOK, "--patience", "120s", "--max-abandon", "5%", "--json")
     assert json.loads(result.output)["agents"] == erlang.required_agents(

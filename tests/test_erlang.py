@@ -100,7 +100,7 @@ def test_erlang_a_reference(row):
 def test_textbook_case():
     a = e.traffic(100, 180, 1800)
     assert a == 10.0
-    assert e.required_agents(a, 180, target_time=20, service_level=0.8) == 14
+    assert e.required_agents(a, 180, target_time=20, sl_target=0.8) == 14
     assert round(e.service_level(a, 13, 180, 20), 3) == 0.796
     assert e.service_level(a, 14, 180, 20) >= 0.8
 
@@ -144,7 +144,7 @@ def test_large_center_is_finite_and_correct():
     b = np.array([_erlang_b_recursion(x, int(k)) for x, k in zip(a, n, strict=True)])
     want = n * b / (n - a * (1 - b))
     np.testing.assert_allclose(c, want, rtol=1e-10, atol=1e-300)
-    assert 9500 < e.required_agents(9500.0, 240, target_time=20, service_level=0.8) < 9700
+    assert 9500 < e.required_agents(9500.0, 240, target_time=20, sl_target=0.8) < 9700
 
 
 def test_limit_values():
@@ -156,7 +156,7 @@ def test_limit_values():
     assert e.erlang_c(0.0, 5) == 0.0
     assert e.service_level(0.0, 0, 180, 20) == 1.0
     assert e.asa(0.0, 3, 180) == 0.0
-    assert e.required_agents(0.0, 180, target_time=20, service_level=0.9) == 0
+    assert e.required_agents(0.0, 180, target_time=20, sl_target=0.9) == 0
     # without abandonment a queue must be stable (N > A), even if the ceiling allows N = A
     assert e.required_agents(1.0, 180, max_occupancy=1.0) == 2
     assert e.required_agents(4.0, 180, max_occupancy=1.0) == 5
@@ -179,7 +179,7 @@ def test_scalars_in_give_plain_python_numbers():
     assert type(e.fte(14, 0.3)) is float
     assert type(e.traffic(100, 180, 1800)) is float
     assert all(type(v) is float for v in e.erlang_a(0.05, 180, 120, 10, 20))
-    assert type(e.required_agents(10, 180, target_time=20, service_level=0.8)) is int
+    assert type(e.required_agents(10, 180, target_time=20, sl_target=0.8)) is int
     assert type(e.required_agents(10, 180, max_abandon=0.05, patience=120)) is int
 
 
@@ -200,19 +200,19 @@ def test_vectorised_equals_elementwise():
         vec = func(*args)
         assert vec.shape == (60,)
         np.testing.assert_array_equal(vec, [func(*(x[i] for x in args)) for i in range(60)])
-    req = e.required_agents(a, aht, target_time=t, service_level=0.85, asa=30.0)
+    req = e.required_agents(a, aht, target_time=t, sl_target=0.85, asa_max=30.0)
     assert req.dtype == np.int64
     assert req.tolist() == [
-        e.required_agents(a[i], aht[i], target_time=t[i], service_level=0.85, asa=30.0)
+        e.required_agents(a[i], aht[i], target_time=t[i], sl_target=0.85, asa_max=30.0)
         for i in range(60)
     ]
     lam = a[:8] / aht[:8]
     res = e.erlang_a(lam, aht[:8], 90.0, n[:8], t[:8])
     for i in range(8):
         assert tuple(v[i] for v in res) == e.erlang_a(lam[i], aht[i], 90.0, n[i], t[i])
-    req_a = e.required_agents(a[:8], aht[:8], target_time=20, service_level=0.8, patience=90.0)
+    req_a = e.required_agents(a[:8], aht[:8], target_time=20, sl_target=0.8, patience=90.0)
     assert req_a.tolist() == [
-        e.required_agents(a[i], aht[i], target_time=20, service_level=0.8, patience=90.0)
+        e.required_agents(a[i], aht[i], target_time=20, sl_target=0.8, patience=90.0)
         for i in range(8)
     ]
 
@@ -253,8 +253,8 @@ def test_required_agents_patience_equals_per_element_reference():
         (0.9, 30.0, 0.9, 0.05),
     ]:
         kwargs = {
-            "service_level": None if np.isnan(sl).all() else sl,
-            "asa": None if np.isnan(w).all() else w,
+            "sl_target": None if np.isnan(sl).all() else sl,
+            "asa_max": None if np.isnan(w).all() else w,
             "max_occupancy": None if np.isnan(occ).all() else occ,
             "max_abandon": None if np.isnan(ab).all() else ab,
         }
@@ -267,9 +267,9 @@ def test_required_agents_patience_equals_per_element_reference():
         below = e.erlang_a(lam, aht, patience, got - 1, t)
         for res, should in ((r, True), (below, False)):
             meets = np.ones(size, dtype=bool)
-            if kwargs["service_level"] is not None:
+            if kwargs["sl_target"] is not None:
                 meets &= res.service_level >= sl
-            if kwargs["asa"] is not None:
+            if kwargs["asa_max"] is not None:
                 meets &= res.asa <= w
             if kwargs["max_occupancy"] is not None:
                 meets &= res.occupancy <= occ
@@ -282,7 +282,7 @@ def test_broadcasting_shapes():
     got = e.erlang_c(np.array([[5.0], [10.0]]), np.arange(11, 15))
     assert got.shape == (2, 4)
     assert e.required_agents(
-        np.array([[5.0], [10.0]]), 180, target_time=20, service_level=[0.7, 0.8, 0.9]
+        np.array([[5.0], [10.0]]), 180, target_time=20, sl_target=[0.7, 0.8, 0.9]
     ).shape == (
         2,
         3,
@@ -391,8 +391,8 @@ def test_required_agents_erlang_c_is_minimal(a, aht, t, kind, sl, w, occ):
         a,
         aht,
         target_time=t,
-        service_level=targets.get("sl"),
-        asa=targets.get("w"),
+        sl_target=targets.get("sl"),
+        asa_max=targets.get("w"),
         max_occupancy=targets.get("occ"),
     )
     assert _meets_c(a, n, aht, t=t, **targets)
@@ -424,8 +424,8 @@ def test_required_agents_erlang_a_is_minimal(a, aht, patience, t, kind, sl, w, o
         aht,
         target_time=t,
         patience=patience,
-        service_level=targets.get("sl"),
-        asa=targets.get("w"),
+        sl_target=targets.get("sl"),
+        asa_max=targets.get("w"),
         max_occupancy=targets.get("occ"),
         max_abandon=targets.get("ab"),
     )
@@ -437,7 +437,7 @@ def test_required_agents_for_a_year_is_exact():
     """A year of 15-minute intervals at once (speed is benchmarks/bench_erlang.py's job)."""
     rng = np.random.default_rng(0)
     a = e.traffic(rng.uniform(50, 2000, 140_160), 240.0, 900.0)
-    n = e.required_agents(a, 240.0, target_time=20.0, service_level=0.8)
+    n = e.required_agents(a, 240.0, target_time=20.0, sl_target=0.8)
     assert (n > a).all()
     sl = e.service_level(a, n, 240.0, 20.0)
     below = e.service_level(a, n - 1, 240.0, 20.0)
@@ -465,19 +465,19 @@ def test_fte_and_traffic():
         (lambda: e.asa(5.0, 6, -3), "aht"),
         (lambda: e.erlang_a(-0.1, 180, 60, 3, 20), "arrival_rate"),
         (lambda: e.erlang_a(0.1, 180, 0, 3, 20), "patience"),
-        (lambda: e.required_agents(5.0, 180, target_time=20, service_level=1.2), "service_level"),
-        (lambda: e.required_agents(5.0, 180, target_time=20, service_level=0.0), "service_level"),
-        (lambda: e.required_agents(5.0, 180, service_level=0.8), "target_time"),
+        (lambda: e.required_agents(5.0, 180, target_time=20, sl_target=1.2), "sl_target"),
+        (lambda: e.required_agents(5.0, 180, target_time=20, sl_target=0.0), "sl_target"),
+        (lambda: e.required_agents(5.0, 180, sl_target=0.8), "target_time"),
         (lambda: e.required_agents(5.0, 180), "target"),
-        (lambda: e.required_agents(5.0, 180, asa=0), "asa"),
+        (lambda: e.required_agents(5.0, 180, asa_max=0), "asa"),
         (lambda: e.required_agents(5.0, 180, max_occupancy=1.5), "max_occupancy"),
         (lambda: e.required_agents(5.0, 180, max_abandon=0.05), "patience"),
         (lambda: e.required_agents(5.0, 180, max_abandon=1.0, patience=60), "max_abandon"),
-        (lambda: e.required_agents(5.0, -180, asa=20), "aht"),
-        (lambda: e.required_agents(1e300, 180, asa=20), "traffic must be ≤ 1e\\+12 Erlangs"),
-        (lambda: e.required_agents(np.inf, 180, asa=20), "traffic must be finite"),
+        (lambda: e.required_agents(5.0, -180, asa_max=20), "aht"),
+        (lambda: e.required_agents(1e300, 180, asa_max=20), "traffic must be ≤ 1e\\+12 Erlangs"),
+        (lambda: e.required_agents(np.inf, 180, asa_max=20), "traffic must be finite"),
         (lambda: e.required_agents(5.0, 180, max_occupancy=1e-300), "max_occupancy"),
-        (lambda: e.required_agents(5.0, 180, asa=20, patience=1e300), "patience"),
+        (lambda: e.required_agents(5.0, 180, asa_max=20, patience=1e300), "patience"),
         (lambda: e.erlang_a(0.1, 180, 1e300, 3, 20), "patience must be at most 1e\\+12 × aht"),
         (lambda: e.fte(10, 1.0), "shrinkage"),
         (lambda: e.traffic(100, 180, 0), "interval"),

@@ -27,7 +27,7 @@ def problems_of(tmp_path, text: str, csv: dict[str, str] | None = None) -> list[
     path.write_text(textwrap.dedent(text))
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
-    return info.value.problems
+    return [str(p) for p in info.value.problems]
 
 
 def one_problem(tmp_path, text: str, csv: dict[str, str] | None = None) -> str:
@@ -260,7 +260,7 @@ def test_unaddressable_names_from_dict():
                 "groups": {"a.b": {"skills": ["voice.fr"], "agents": 1}},
             }
         )
-    assert [p.split(": ")[1] for p in info.value.problems] == [
+    assert [p.split(": ")[1] for p in [str(p) for p in info.value.problems]] == [
         'channels."voice.fr"',
         'groups."a.b"',
     ]
@@ -349,7 +349,7 @@ def test_all_problems_reported_at_once(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(ScenarioError) as info:
         load_scenario(tmp_path / "nope.toml")
-    assert info.value.problems == [f"{tmp_path / 'nope.toml'}: no such file"]
+    assert [str(p) for p in info.value.problems] == [f"{tmp_path / 'nope.toml'}: no such file"]
 
 
 def test_from_dict_without_source_says_scenario():
@@ -375,7 +375,7 @@ def test_override_unknown_path_is_named():
         scenario.with_overrides(
             {"channels.voice.witin": "20s", "channels.video.aht": 3, "groups.phones.agents.x": 1}
         )
-    problems = info.value.problems
+    problems = [str(p) for p in info.value.problems]
     assert (
         problems[0]
         == "<scenario>: channels.voice.witin: unknown key 'witin'; did you mean 'within'?"
@@ -395,3 +395,18 @@ def test_override_that_makes_the_scenario_invalid_is_reported():
     )
     with pytest.raises(ScenarioError, match=r"s.toml: channels.voice.concurrency: must be a whole"):
         scenario.with_overrides({"channels.voice.concurrency": 0})
+
+
+def test_problems_are_data_with_key_message_and_value(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text(doc(channel=GOOD_CHANNEL + "concurrency = 0\n"))
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    (problem,) = info.value.problems
+    assert (problem.file, problem.key, problem.value) == (
+        "bad.toml",
+        "channels.voice.concurrency",
+        0,
+    )
+    assert problem.message.startswith("must be a whole number ≥ 1")
+    assert str(problem) == f"bad.toml: channels.voice.concurrency: {problem.message}"

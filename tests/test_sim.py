@@ -155,7 +155,7 @@ def test_email_backlog_is_carried_across_a_zero_staffed_interval():
     assert (130.0, 0, 0) in headcount
 
 
-def test_auto_group_gets_the_analytic_plan_unless_agents_are_given():
+def test_auto_group_needs_agents_and_resolve_agents_gives_the_analytic_plan():
     scen = Scenario(
         name="auto",
         interval=LENGTH,
@@ -164,7 +164,11 @@ def test_auto_group_gets_the_analytic_plan_unless_agents_are_given():
         groups={"phones": Group("phones", ("voice",), None)},
     )
     planned = ccsim.plan_staffing(scen, keep_fixed=True).agents["phones"]
-    assert ccsim.simulate(scen, 1).staffing.tolist() == [planned.tolist()]
+    with pytest.raises(ValueError, match="group 'phones' has agents = \"auto\""):
+        ccsim.simulate(scen, 1)  # the simulator takes concrete staffing only
+    resolved = ccsim.resolve_agents(scen)
+    assert ccsim.simulate(scen, 1, agents=resolved).staffing.tolist() == [planned.tolist()]
+    assert ccsim.resolve_agents(scen, {"phones": 5}) == {"phones": 5}
     with pytest.raises(ValueError, match="unknown group"):
         ccsim.simulate(scen, 1, agents={"phone": 3})
     for bad, message in [
@@ -182,7 +186,7 @@ def test_auto_group_gets_the_analytic_plan_unless_agents_are_given():
 
 def test_warmup_leaves_early_contacts_out_of_the_kpis():
     scen = scenario(
-        {"voice": {"volume": np.full(4, 20.0), "target_time": 20.0, "service_level": 0.8}},
+        {"voice": {"volume": np.full(4, 20.0), "target_time": 20.0, "sl_target": 0.8}},
         {"phones": (("voice",), 2)},
         n_intervals=4,
     )
@@ -200,7 +204,7 @@ def test_warmup_leaves_early_contacts_out_of_the_kpis():
 
 def test_one_replication_has_no_confidence_interval():
     scen = scenario(
-        {"voice": {"volume": [50.0], "target_time": 20.0, "service_level": 0.8}},
+        {"voice": {"volume": [50.0], "target_time": 20.0, "sl_target": 0.8}},
         {"phones": (("voice",), 5)},
     )
     result = ccsim.simulate(scen, 1, seed=2)

@@ -19,7 +19,7 @@ from ccsim.cli import cli
 from ccsim.scenario import Scenario
 from ccsim.sim import simulate
 from ccsim.staffing import channel_requirement, plan_staffing
-from ccsim.verify import interval_misses
+from ccsim.staffing.verify import interval_misses
 
 
 def one_channel(volume, aht, *, patience=None, within="20s", sl=0.8, interval="30min", seed=3):
@@ -43,7 +43,7 @@ def erlang_c_agents(scenario: Scenario) -> np.ndarray:
     ch = scenario.channels["voice"]
     traffic = ch.traffic(scenario.interval)
     agents = erlang.required_agents(
-        traffic, ch.aht, target_time=ch.target_time, service_level=ch.service_level
+        traffic, ch.aht, target_time=ch.target_time, sl_target=ch.sl_target
     )
     return np.where(ch.volume > 0, agents, 0).astype(np.int64)
 
@@ -91,7 +91,7 @@ def test_a_quiet_simulated_interval_keeps_its_one_agent():
 
 
 def test_load_ratio_counts_work_after_the_horizon_in_the_last_interval():
-    from ccsim.verify import load_ratio
+    from ccsim.staffing.verify import load_ratio
 
     scenario = one_channel([1, 1], "3min")
     contacts = {  # answered at once: the second one's call runs 10 min past the end
@@ -107,8 +107,8 @@ def test_load_ratio_counts_work_after_the_horizon_in_the_last_interval():
 @pytest.mark.parametrize(
     "kwargs,message",
     [
-        ({"replications": 1}, "verification needs replications ≥ 2"),
-        ({"replications": 2.5}, "verification needs replications ≥ 2"),
+        ({"replications": 1}, "replications must be a whole number ≥ 2"),
+        ({"replications": 2.5}, "replications must be a whole number ≥ 2"),
         ({"max_iterations": 0}, "max_iterations must be a whole number ≥ 1"),
     ],
 )
@@ -246,7 +246,7 @@ def test_shared_group_sums_its_channels_and_splits_back():
     plan = plan_staffing(scenario)
     voice, chat = plan.requirement["voice"], plan.requirement["chat"]
     assert voice.tolist() == [14]
-    slots = erlang.required_agents(60 * 300 / 1800, 300, target_time=60, service_level=0.8)
+    slots = erlang.required_agents(60 * 300 / 1800, 300, target_time=60, sl_target=0.8)
     assert chat.tolist() == [int(np.ceil(slots / 2))]
     assert plan.agents["all"].tolist() == [14 + chat[0]]
     split = plan.channel_agents()
@@ -367,7 +367,7 @@ def test_omnichannel_day_verified_plan_meets_every_interval():
     # Erlang A (callers abandon) asks less of voice than the classic Erlang C plan would.
     voice = scenario.channels["voice"]
     classic = erlang.required_agents(
-        voice.traffic(scenario.interval), voice.aht, target_time=20, service_level=0.8
+        voice.traffic(scenario.interval), voice.aht, target_time=20, sl_target=0.8
     )
     assert plan.requirement["voice"].sum() < classic.sum()
 
@@ -380,10 +380,10 @@ def assert_holds_on_fresh_days(scenario, plan, replications: int = 200, seed: in
     for name, channel in scenario.channels.items():
         rows = table["channel"] == name
         open_ = channel.volume > 0
-        if channel.service_level is not None:
-            assert np.all(table["service_level_hi"][rows][open_] >= channel.service_level), name
+        if channel.sl_target is not None:
+            assert np.all(table["service_level_hi"][rows][open_] >= channel.sl_target), name
         for kpi, ceiling in (
-            ("asa", channel.asa),
+            ("asa", channel.asa_max),
             ("abandon_rate", channel.max_abandon),
             ("occupancy", channel.max_occupancy),
         ):

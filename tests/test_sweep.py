@@ -34,7 +34,7 @@ from ccsim.sweep import (
     read_grid_file,
     run_sweep,
 )
-from ccsim.sweep import sweep as run_api_sweep
+from ccsim.sweep import sweep_scenario as run_api_sweep
 
 REPO = Path(__file__).resolve().parents[1]
 TEXTBOOK = REPO / "scenarios" / "textbook.toml"

@@ -6,7 +6,7 @@ returns a :class:`SimulationResult`: per-contact records and the KPIs
 aggregated from them per channel × interval, with 95% confidence intervals.
 """
 
-from ccsim.sim.engine import SimulationResult, resolve_staffing, simulate
 from ccsim.sim.model import ContactCenter
+from ccsim.sim.replications import SimulationResult, resolve_staffing, simulate
 
 __all__ = ["simulate", "SimulationResult", "ContactCenter", "resolve_staffing"]

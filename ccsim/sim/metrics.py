@@ -346,7 +346,7 @@ def summarize(tallies: list[Tally], scenario: Scenario) -> tuple[Table, Table, T
     for name in ("service_level_excl_short_abandons", "service_level_answered", *LIMIT_COLUMNS):
         columns[name] = per_channel[name]
     columns["target_service_level"] = np.array(
-        [np.nan if ch.service_level is None else ch.service_level for ch in channels]
+        [np.nan if ch.sl_target is None else ch.sl_target for ch in channels]
     )
     columns["target_time"] = np.array(
         [np.nan if ch.target_time is None else ch.target_time for ch in channels]

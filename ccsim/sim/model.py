@@ -93,7 +93,13 @@ class ContactCenter:
         self.env = Environment()
 
     def run(self) -> RawRecords:
-        """Play the replication to the end (agents finish the contacts in hand)."""
+        """Play the replication to the end (agents finish the contacts in hand).
+
+        One long function on purpose (the one in ccsim): the event callbacks are
+        closures over local variables, which CPython reads much faster than
+        attributes; split into methods, the inner loop ran measurably slower
+        (``benchmarks/bench_sim.py``).
+        """
         scenario, env, arr = self.scenario, self.env, self.arrivals
         channels = list(scenario.channels.values())
         group_names = list(scenario.groups)

@@ -36,7 +36,7 @@ from ccsim.distributions import (
     LogNormal,
 )
 from ccsim.durations import parse_duration, parse_share
-from ccsim.scenario import Channel, Group, Scenario, ScenarioError
+from ccsim.scenario.model import Channel, Group, Problem, ScenarioError
 
 # --- entry points ---------------------------------------------------------------------------
 
@@ -50,25 +50,30 @@ def read_toml(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ScenarioError([f"{path}: no such file"]) from None
+        raise ScenarioError([Problem(str(path), "", "no such file")]) from None
     except IsADirectoryError:
-        raise ScenarioError([f"{path}: is a directory, expected a scenario .toml file"]) from None
+        raise ScenarioError(
+            [Problem(str(path), "", "is a directory, expected a scenario .toml file")]
+        ) from None
     except OSError as exc:
-        raise ScenarioError([f"{path}: cannot be read ({exc.strerror or exc})"]) from None
+        raise ScenarioError(
+            [Problem(str(path), "", f"cannot be read ({exc.strerror or exc})")]
+        ) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ScenarioError(
-            [f"{path.name}: byte {exc.start}: not UTF-8 text; save the file as UTF-8"]
+            [Problem(path.name, f"byte {exc.start}", "not UTF-8 text; save the file as UTF-8")]
         ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError([f"{path.name}: {_toml_message(str(exc))}"]) from None
+        raise ScenarioError([Problem(path.name, "", _toml_message(str(exc)))]) from None
 
 
-def build_scenario(doc: Any, source: Path | None, base_dir: Path | None) -> Scenario:
-    """Check ``doc`` and build its :class:`Scenario` (see :meth:`Scenario.from_dict`)."""
+def scenario_fields(doc: Any, source: Path | None, base_dir: Path | None) -> dict[str, Any]:
+    """Check ``doc``; the keyword arguments of its :class:`~ccsim.scenario.Scenario`
+    (see :meth:`Scenario.from_dict <ccsim.scenario.Scenario.from_dict>`)."""
     return _Builder(doc, source, base_dir).build()
 
 
@@ -94,7 +99,7 @@ def apply_overrides(
     for path, value in overrides.items():
         message = _apply_override(doc, str(path), value)
         if message:
-            problems.append(f"{_where(source)}: {path}: {message}")
+            problems.append(Problem(_where(source), str(path), message, value))
         else:
             scalars.append(str(path).split("."))
     if problems:
@@ -300,6 +305,44 @@ class _Table:
     rows: list[tuple[int, list[str]]]
 
 
+def csv_path(name: str, base_dir: Path | None) -> Path:
+    """The file a scenario's ``{ csv = name }`` names: relative to ``base_dir`` (the
+    scenario file's directory), else to the working directory."""
+    file = Path(name)
+    if not file.is_absolute() and base_dir is not None:
+        file = base_dir / file
+    return file
+
+
+_TABLES: dict[Path, tuple[tuple[int, int], _Table]] = {}
+_TABLES_KEPT = 8
+
+
+def _stamp(file: Path) -> tuple[int, int] | None:
+    try:
+        stat = file.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+def _cached_table(file: Path) -> _Table | None:
+    """A CSV table this process read before, if the file has not changed since."""
+    kept = _TABLES.get(file)
+    return kept[1] if kept is not None and kept[0] == _stamp(file) else None
+
+
+def _remember_table(file: Path, table: _Table) -> None:
+    """Keep a table that was read without problems (a sweep validates many variants of one
+    scenario; each would read its forecast CSV again)."""
+    stamp = _stamp(file)
+    if stamp is None:
+        return
+    if len(_TABLES) >= _TABLES_KEPT:
+        _TABLES.pop(next(iter(_TABLES)))
+    _TABLES[file] = (stamp, table)
+
+
 class _Builder:
     """Reads one document into a :class:`Scenario`, collecting every problem on the way."""
 
@@ -308,19 +351,19 @@ class _Builder:
         self.source = source
         self.base_dir = base_dir
         self.where = _where(source)
-        self.problems: list[str] = []
-        self.warnings: list[str] = []
+        self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
         self.series: list[_Series] = []
         self.tables: dict[Path, _Table | None] = {}
         self.suggested: set[str] = set()  # key paths a "did you mean" already pointed to
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
-    def problem(self, path: str, message: str) -> None:
-        self.problems.append(f"{self.where}: {path}: {message}")
+    def problem(self, path: str, message: str, value: Any = None) -> None:
+        self.problems.append(Problem(self.where, path, message, value))
 
     def warn(self, path: str, message: str) -> None:
-        self.warnings.append(f"{self.where}: {path}: {message}")
+        self.warnings.append(Problem(self.where, path, message))
 
     def check_keys(self, table: Mapping[str, Any], allowed: tuple[str, ...], prefix: str) -> None:
         for key in table:
@@ -338,7 +381,7 @@ class _Builder:
         if value is None:
             return {}
         if not isinstance(value, Mapping):
-            self.problem(path, f"expected a table of {what}, got {_show(value)}")
+            self.problem(path, f"expected a table of {what}, got {_show(value)}", value)
             return None
         return value
 
@@ -359,6 +402,7 @@ class _Builder:
             path,
             f"expected a {what} name (one of: {', '.join(map(str, names)) or 'none'}), "
             f"got {_show(name)}{hint}",
+            name,
         )
         return False
 
@@ -397,7 +441,7 @@ class _Builder:
             or not (share >= low if closed_low else share > low)
             or not (share <= high if closed_high else share < high)
         ):
-            self.problem(path, f"expected {expected}, got {_show(value)}")
+            self.problem(path, f"expected {expected}, got {_show(value)}", value)
             return None
         return share
 
@@ -412,26 +456,27 @@ class _Builder:
         self, value: Any, path: str, low: int, what: str, high: int | None = None
     ) -> int | None:
         if not _is_finite(value) or float(value) != int(value) or value < low:
-            self.problem(path, f"must be a whole number ≥ {low}{what}, got {_show(value)}")
+            self.problem(path, f"must be a whole number ≥ {low}{what}, got {_show(value)}", value)
             return None
         if high is not None and value > high:
-            self.problem(path, f"must be at most {high}{what}, got {_show(value)}")
+            self.problem(path, f"must be at most {high}{what}, got {_show(value)}", value)
             return None
         return int(value)
 
     # -- CSV -----------------------------------------------------------------------------------
 
     def read_csv(self, name: str, path: str) -> _Table | None:
-        file = Path(name)
-        if not file.is_absolute() and self.base_dir is not None:
-            file = self.base_dir / file
+        file = csv_path(name, self.base_dir)
         key = file.resolve()
         if key in self.tables:
             table = self.tables[key]
             if table is None:
                 self.problem(path, f"CSV file {name!r} cannot be used (see above)")
             return table
-        table = None
+        table = _cached_table(key)
+        if table is not None:  # read before by this process, unchanged since (sweep points)
+            self.tables[key] = table
+            return table
         try:
             with open(file, newline="", encoding="utf-8-sig") as handle:
                 reader = csv.reader(handle)
@@ -461,6 +506,8 @@ class _Builder:
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
             self.problem(f"{path}.csv", f"CSV file {str(file)!r} cannot be read: {exc}")
         self.tables[key] = table
+        if table is not None:
+            _remember_table(key, table)
         return table
 
     def csv_column(
@@ -470,10 +517,12 @@ class _Builder:
         name, column = ref.get("csv"), ref.get("column")
         ok = True
         if not isinstance(name, str) or not name:
-            self.problem(f"{path}.csv", f"expected a CSV file name (text), got {_show(name)}")
+            self.problem(f"{path}.csv", f"expected a CSV file name (text), got {_show(name)}", name)
             ok = False
         if not isinstance(column, str) or not column:
-            self.problem(f"{path}.column", f"expected a column name (text), got {_show(column)}")
+            self.problem(
+                f"{path}.column", f"expected a column name (text), got {_show(column)}", column
+            )
             ok = False
         if not ok:
             return None
@@ -564,7 +613,9 @@ class _Builder:
         if dist not in _SHAPES:
             hint = _hint(dist, _SHAPES) if isinstance(dist, str) else ""
             self.problem(
-                f"{path}.dist", f"expected one of {', '.join(_SHAPES)}, got {_show(dist)}{hint}"
+                f"{path}.dist",
+                f"expected one of {', '.join(_SHAPES)}, got {_show(dist)}{hint}",
+                dist,
             )
             return None
         if dist in _CV_SHAPES:
@@ -581,6 +632,7 @@ class _Builder:
                 self.problem(
                     f"{path}.cv",
                     f"expected a coefficient of variation > 0 and ≤ {MAX_CV:g}, got {_show(cv)}",
+                    cv,
                 )
                 return None
             return _CV_SHAPES[dist](float(cv))
@@ -620,13 +672,14 @@ class _Builder:
                 'expected "exponential", "deterministic" or a table '
                 f"{{ dist = …, cv = … }}, got {_show(value)}{extra}"
                 + (_hint(value, _SHAPES) if not extra else ""),
+                value,
             )
             return Exponential()
         if isinstance(value, Mapping):
             self.check_keys(value, _HANDLE_TIME_KEYS, path)
             return self.shape(value, path) or Exponential()
         self.problem(
-            path, f'expected "exponential", "deterministic" or a table, got {_show(value)}'
+            path, f'expected "exponential", "deterministic" or a table, got {_show(value)}', value
         )
         return Exponential()
 
@@ -656,23 +709,25 @@ class _Builder:
 
     # -- the document --------------------------------------------------------------------------
 
-    def build(self) -> Scenario:
-        """The scenario, or :class:`ScenarioError` listing every problem in the document."""
+    def build(self) -> dict[str, Any]:
+        """The scenario's fields, or :class:`ScenarioError` listing every problem in the
+        document."""
         doc = _plain(self.doc)
         if not isinstance(doc, Mapping):
             raise ScenarioError(
-                [f"{self.where}: expected a table (a dict) at the top, got {_show(doc)}"]
+                [Problem(self.where, "", f"expected a table (a dict) at the top, got {_show(doc)}")]
             )
         self.check_keys(doc, _TOP_KEYS, "")
 
         name = doc.get("name", self.source.stem if self.source is not None else "scenario")
         if not isinstance(name, str) or not name.strip():
-            self.problem("name", f"expected a non-empty text, got {_show(name)}")
+            self.problem("name", f"expected a non-empty text, got {_show(name)}", name)
             name = "scenario"
         if "version" in doc and doc["version"] != 1:
             self.problem(
                 "version",
                 f"this ccsim reads scenario format version 1, got {_show(doc['version'])}",
+                doc["version"],
             )
         interval = self.interval(doc.get("interval"))
         start = self.start(doc.get("start", "00:00"))
@@ -705,19 +760,20 @@ class _Builder:
         for gname, (skills, agents) in raw_groups.items():
             array = agents.expand(n).astype(np.int64) if agents is not None else None
             groups[gname] = Group(name=gname, skills=skills, agents=array)
-        scenario = Scenario(
+        starts = labels if labels is not None else _labels(start, interval, n)
+        self.check_oddities(channels, groups, starts)
+        return dict(
             name=name,
             interval=interval,
-            starts=labels if labels is not None else _labels(start, interval, n),
+            starts=starts,
             channels=channels,
             groups=groups,
             source=self.source,
             spec=_jsonable(doc),
             base_dir=self.base_dir,
+            warnings=tuple(str(w) for w in self.warnings),
             **options,
         )
-        self.check_oddities(scenario)
-        return scenario.replace(warnings=tuple(self.warnings))
 
     def dequeue(self, routing: Any) -> str:
         """The ``[routing]`` table's dequeue rule (default ``"priority"``)."""
@@ -732,6 +788,7 @@ class _Builder:
         self.problem(
             "routing.dequeue",
             f'expected "priority" or "longest_waiting", got {_show(value)}{hint}',
+            value,
         )
         return "priority"
 
@@ -810,6 +867,7 @@ class _Builder:
                 "interval",
                 f"must divide a day (24h) evenly, e.g. 15min, 30min or 60min; got {_show(value)} "
                 f"({per_day:.4g} per day)",
+                value,
             )
             return 1800.0
         return seconds
@@ -822,7 +880,7 @@ class _Builder:
             return value.hour * 60 + value.minute
         expected = 'expected "HH:MM" or "YYYY-MM-DD HH:MM"'
         if not isinstance(value, str):
-            self.problem("start", f"{expected}, got {_show(value)}")
+            self.problem("start", f"{expected}, got {_show(value)}", value)
             return 0
         text = value.strip()
         match = re.fullmatch(r"(?:(\d{4}-\d{2}-\d{2})[ T])?(\d{1,2}):(\d{2})(?::00)?", text)
@@ -837,7 +895,7 @@ class _Builder:
                     pass
                 else:
                     return dt.datetime(day.year, day.month, day.day, hour, minute)
-        self.problem("start", f"{expected}, got {_show(value)}")
+        self.problem("start", f"{expected}, got {_show(value)}", value)
         return 0
 
     def channel(
@@ -848,7 +906,9 @@ class _Builder:
         path = f"channels.{cname}"
         if not isinstance(spec, Mapping):
             self.problem(
-                path, f"expected a table of channel fields (volume, aht, …), got {_show(spec)}"
+                path,
+                f"expected a table of channel fields (volume, aht, …), got {_show(spec)}",
+                spec,
             )
             return None
         self.check_keys(spec, _CHANNEL_KEYS, path)
@@ -885,7 +945,7 @@ class _Builder:
         raw["concurrency_slowdown"] = get(
             "concurrency_slowdown", partial(self.share, bounds="[0, inf]"), 0.0
         )
-        raw["service_level"] = get("service_level", partial(self.share, bounds="(0, 1)"))
+        raw["sl_target"] = get("service_level", partial(self.share, bounds="(0, 1)"))
         raw["target_time"] = get("within", self.duration)
         if "service_level" in spec:
             self.missing(
@@ -903,7 +963,7 @@ class _Builder:
                 "required when within is given: the share to answer in time, e.g. "
                 "service_level = 0.8; got nothing",
             )
-        raw["asa"] = get("asa", self.duration)
+        raw["asa_max"] = get("asa", self.duration)
         raw["max_abandon"] = get("max_abandon", partial(self.share, bounds="(0, 1)"))
         raw["max_occupancy"] = get("max_occupancy", partial(self.share, bounds="(0, 1]"))
         raw["route_to"] = self.route_to(cname, spec, group_specs) if "route_to" in spec else None
@@ -917,7 +977,9 @@ class _Builder:
         path = f"channels.{cname}.route_to"
         value = spec["route_to"]
         if not isinstance(value, list) or not value:
-            self.problem(path, f"expected a non-empty list of group names, got {_show(value)}")
+            self.problem(
+                path, f"expected a non-empty list of group names, got {_show(value)}", value
+            )
             return None
         names = []
         for i, gname in enumerate(value):
@@ -945,7 +1007,7 @@ class _Builder:
     ) -> tuple[tuple[str, ...], _Series | None] | None:
         path = f"groups.{gname}"
         if not isinstance(spec, Mapping):
-            self.problem(path, f"expected a table with skills and agents, got {_show(spec)}")
+            self.problem(path, f"expected a table with skills and agents, got {_show(spec)}", spec)
             return None
         self.check_keys(spec, _GROUP_KEYS, path)
         skills = spec.get("skills")
@@ -955,6 +1017,7 @@ class _Builder:
                 f"{path}.skills",
                 "expected a non-empty list of channel names in priority order, "
                 f"got {_show(skills)}",
+                skills,
             )
             skills, ok = [], False
         seen = []
@@ -981,6 +1044,7 @@ class _Builder:
                     f"{path}.agents",
                     'expected a whole number ≥ 0, a list, { csv, column } or "auto", '
                     f"got {_show(value)}",
+                    value,
                 )
                 ok = False
             else:
@@ -1009,12 +1073,14 @@ class _Builder:
         labels = next((s.labels for s in lengths if s.labels is not None and s.length == n), None)
         return n, labels
 
-    def check_oddities(self, scenario: Scenario) -> None:
+    def check_oddities(
+        self, channels: Mapping[str, Channel], groups: Mapping[str, Group], starts: list[str]
+    ) -> None:
         """Warnings: legal but probably unintended."""
-        for group in scenario.groups.values():
+        for group in groups.values():
             if group.agents is not None and not group.agents.any():
                 self.warn(f"groups.{group.name}.agents", "0 agents in every interval")
-        for channel in scenario.channels.values():
+        for channel in channels.values():
             path = f"channels.{channel.name}"
             if not channel.volume.any():
                 self.warn(f"{path}.volume", "0 contacts in every interval")
@@ -1026,7 +1092,7 @@ class _Builder:
                 )
             if channel.concurrency == 1 and channel.concurrency_slowdown > 0:
                 self.warn(f"{path}.concurrency_slowdown", "has no effect with concurrency 1")
-            serving = [scenario.groups[g] for g in scenario.groups_for(channel.name)]
+            serving = [g for g in groups.values() if channel.name in g.skills]
             if serving and all(g.agents is not None for g in serving):
                 staffed = sum(g.agents for g in serving)
                 empty = np.flatnonzero((channel.volume > 0) & (staffed == 0))
@@ -1034,7 +1100,7 @@ class _Builder:
                     self.warn(
                         f"{path}.volume",
                         f"contacts arrive in {empty.size} interval(s) with no agent able to answer "
-                        f"(first: {scenario.starts[empty[0]]}); they will wait or go unanswered",
+                        f"(first: {starts[empty[0]]}); they will wait or go unanswered",
                     )
 
 

@@ -23,7 +23,10 @@ from typing import Any
 import numpy as np
 
 from ccsim.scenario import Scenario
+from ccsim.scenario.parse import csv_path
+from ccsim.sim import simulate
 from ccsim.sim.metrics import INTERVAL_COLUMNS
+from ccsim.staffing import plan_staffing, resolve_agents
 
 KPI_COLUMNS = INTERVAL_COLUMNS[3:]  # the KPIs of intervals.csv, without channel/interval/start
 """The per-channel totals of ``simulate`` that a sweep keeps, in ``results.csv`` order
@@ -41,9 +44,7 @@ def bundle_scenario(scenario: Scenario) -> tuple[dict[str, Any], str]:
         if isinstance(node, dict):
             name = node.get("csv")
             if isinstance(name, str) and name:
-                file = Path(name)
-                if not file.is_absolute() and scenario.base_dir is not None:
-                    file = scenario.base_dir / file
+                file = csv_path(name, scenario.base_dir)
                 resolved = file.resolve()
                 if resolved not in aliases:
                     aliases[resolved] = f"csv{len(files)}_{file.name}"
@@ -90,9 +91,10 @@ def _agent_hours(scenario: Scenario, staffing: np.ndarray) -> dict[str, float]:
 
     ``staffing`` is the simulated agents per group × interval (groups in scenario order).
     """
-    per_group = dict(
-        zip(scenario.groups, staffing.sum(axis=1) * scenario.interval / 3600.0, strict=True)
-    )
+    per_group = {
+        name: scenario.agent_hours(agents)
+        for name, agents in zip(scenario.groups, staffing, strict=True)
+    }
     return {
         channel: float(sum(per_group[g] for g in scenario.groups_for(channel)))
         for channel in scenario.channels
@@ -101,18 +103,15 @@ def _agent_hours(scenario: Scenario, staffing: np.ndarray) -> dict[str, float]:
 
 def compute_point(bundle: Mapping[str, Any], digest: str, task: Mapping[str, Any]) -> dict:
     """Simulate one point; returns ``{"id", "rows", "elapsed"}`` — a few small plain rows."""
-    from ccsim.sim import simulate
-
     started = time.perf_counter()
     scenario = rebuild_scenario(bundle, digest)
     if task["overrides"]:
         scenario = scenario.with_overrides(task["overrides"])
-    agents = None
     if task["mode"] == "staff":
-        from ccsim.staffing import plan_staffing
-
         plan = plan_staffing(scenario, verify=False)
         agents = {name: np.asarray(a) for name, a in plan.agents.items()}  # planned groups
+    else:
+        agents = resolve_agents(scenario)  # "auto" groups: the analytic plan
     result = simulate(scenario, replications=task["replications"], seed=task["seed"], agents=agents)
     hours = _agent_hours(scenario, result.staffing)
     rows = []

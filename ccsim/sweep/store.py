@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ccsim.results import Table, atomic_write_text, write_json
-from ccsim.sweep_errors import SweepError
-from ccsim.sweep_grid import Point
-from ccsim.sweep_point import KPI_COLUMNS, decode_float
+from ccsim.sweep.errors import SweepError
+from ccsim.sweep.grid import Point
+from ccsim.sweep.point import KPI_COLUMNS, decode_float
 
 if TYPE_CHECKING:
     from ccsim.sweep import SweepPlan

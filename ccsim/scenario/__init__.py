@@ -7,15 +7,18 @@ is in seconds and every share a fraction. Scenarios come from a TOML file
 same structure as the file); :meth:`Scenario.with_overrides` applies dotted-path
 changes (``{"channels.voice.aht": 200}``) and validates again — sweeps use it.
 
-This module is the model and its entry points; reading and checking a document
-lives in ``ccsim._scenario_parse``, and the text of :meth:`Scenario.describe` in
-``ccsim._scenario_text``.
+This package is the scenario layer: :mod:`ccsim.scenario.model` has the parts
+(:class:`Channel`, :class:`Group`, :class:`ScenarioError` with its
+:class:`Problem` list), :mod:`ccsim.scenario.parse` reads and checks a document,
+:mod:`ccsim.scenario.text` summarises one; this module has the
+:class:`Scenario` itself, with every fact that needs the whole scenario (which
+group carries a channel, which intervals are open), and the entry points.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -23,107 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from ccsim import _scenario_text
-from ccsim.distributions import Distribution, Exponential
+from ccsim.scenario import parse, text
+from ccsim.scenario.model import Channel, Group, Problem, ScenarioError
 
-__all__ = ["Channel", "Group", "Scenario", "ScenarioError", "load_scenario"]
-
-
-class ScenarioError(ValueError):
-    """Problems in a scenario; ``problems`` lists each as ``file: key.path: message``."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = list(problems)
-        super().__init__("\n".join(self.problems))
-
-
-def _frozen_array(values: Any, dtype: type = float) -> np.ndarray:
-    array = np.array(values, dtype=dtype)
-    array.setflags(write=False)
-    return array
-
-
-@dataclass(frozen=True, eq=False)
-class Channel:
-    """A way customers reach the center, with its volume, handle time, patience and targets.
-
-    Attributes
-    ----------
-    name : channel name (voice, chat, email, social, or any other).
-    volume : contacts offered per interval (array, ≥ 0).
-    aht : mean handle time per interval, seconds (array, > 0).
-    handle_time : shape of the handle-time distribution; its mean is ``aht``.
-    patience : mean patience per interval, seconds (array), or None when customers never abandon.
-    patience_dist : shape of the patience distribution; its mean is ``patience``.
-    concurrency : contacts one agent handles at once (chat: 2–4).
-    concurrency_slowdown : each extra concurrent contact stretches handle time by this share.
-    service_level : target share answered within ``target_time`` (None: no SL target).
-    target_time : the service-level threshold, seconds (the file's ``within``).
-    asa : ceiling on the average speed of answer, seconds.
-    max_abandon : ceiling on the abandonment share.
-    max_occupancy : ceiling on occupancy.
-    route_to : groups a new contact is offered to, in order (None: longest-idle agent of any group).
-    """
-
-    name: str
-    volume: np.ndarray
-    aht: np.ndarray
-    handle_time: Distribution = field(default_factory=Exponential)
-    patience: np.ndarray | None = None
-    patience_dist: Distribution = field(default_factory=Exponential)
-    concurrency: int = 1
-    concurrency_slowdown: float = 0.0
-    service_level: float | None = None
-    target_time: float | None = None
-    asa: float | None = None
-    max_abandon: float | None = None
-    max_occupancy: float | None = None
-    route_to: tuple[str, ...] | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "volume", _frozen_array(self.volume))
-        object.__setattr__(self, "aht", _frozen_array(np.broadcast_to(self.aht, self.volume.shape)))
-        if self.patience is not None:
-            patience = np.broadcast_to(self.patience, self.volume.shape)
-            object.__setattr__(self, "patience", _frozen_array(patience))
-
-    @property
-    def abandons(self) -> bool:
-        """True when customers of this channel abandon (a patience is given)."""
-        return self.patience is not None
-
-    @property
-    def has_target(self) -> bool:
-        """True when some target is set (service level, ASA, abandonment or occupancy)."""
-        targets = (self.service_level, self.asa, self.max_abandon, self.max_occupancy)
-        return any(t is not None for t in targets)
-
-    def traffic(self, interval: float) -> np.ndarray:
-        """Offered load per interval in Erlangs: volume × AHT ÷ interval length (seconds)."""
-        return self.volume * self.aht / interval
-
-
-@dataclass(frozen=True, eq=False)
-class Group:
-    """Agents with the same skills, in priority order.
-
-    ``agents`` is the staffing per interval (int array), or None for ``"auto"``:
-    the staffing plan decides.
-    """
-
-    name: str
-    skills: tuple[str, ...]
-    agents: np.ndarray | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "skills", tuple(self.skills))
-        if self.agents is not None:
-            object.__setattr__(self, "agents", _frozen_array(self.agents, dtype=np.int64))
-
-    @property
-    def auto(self) -> bool:
-        """True when the staffing plan decides this group's agents."""
-        return self.agents is None
+__all__ = ["Channel", "Group", "Problem", "Scenario", "ScenarioError", "load_scenario"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -194,6 +100,49 @@ class Scenario:
         """Names of the groups whose skills include ``channel``, in file order."""
         return [name for name, group in self.groups.items() if channel in group.skills]
 
+    def agent_hours(self, agents: np.ndarray | Mapping[str, np.ndarray]) -> float:
+        """Agent-hours of a staffing: Σ agents × interval length ÷ 3600.
+
+        ``agents`` is agents per interval (any array of whole numbers, e.g. one
+        group's or groups × intervals) or a mapping group → such arrays.
+        """
+        arrays = agents.values() if isinstance(agents, Mapping) else [agents]
+        return float(sum(int(np.sum(a)) for a in arrays) * (self.interval / 3600.0))
+
+    @property
+    def open_intervals(self) -> np.ndarray:
+        """Boolean per interval: the center is open (some channel has volume in it)."""
+        return np.any([c.open for c in self.channels.values()], axis=0)
+
+    def is_deferred(self, channel: str) -> bool:
+        """True when ``channel`` is deferred (email, social): see :meth:`Channel.is_deferred`."""
+        return self.channels[channel].is_deferred(self.interval)
+
+    def home_groups(self, planned: Iterable[str]) -> dict[str, str | None]:
+        """Channel → the group among ``planned`` that carries its staffing requirement.
+
+        The first planned group of the channel's ``route_to``, else the first
+        planned group in file order that has the skill; None when no planned
+        group serves it.
+        """
+        planned = set(planned)
+        homes: dict[str, str | None] = {}
+        for name, channel in self.channels.items():
+            candidates = list(channel.route_to or ()) + self.groups_for(name)
+            homes[name] = next(
+                (g for g in candidates if g in planned and name in self.groups[g].skills), None
+            )
+        return homes
+
+    def fixed_dedicated(self, planned: Iterable[str]) -> dict[str, np.ndarray]:
+        """Channel → agents per interval of the groups not in ``planned`` whose only skill it is."""
+        planned = set(planned)
+        out = {name: np.zeros(self.n_intervals, dtype=np.int64) for name in self.channels}
+        for name, group in self.groups.items():
+            if name not in planned and len(group.skills) == 1 and group.agents is not None:
+                out[group.skills[0]] = out[group.skills[0]] + group.agents
+        return out
+
     def replace(self, **changes: Any) -> Scenario:
         """A copy with some attributes changed (no re-validation; see :meth:`with_overrides`)."""
         return dataclasses.replace(self, **changes)
@@ -215,12 +164,13 @@ class Scenario:
         numpy arrays and numpy numbers are accepted as lists and numbers; ``spec``
         keeps them as plain Python.
         """
-        from ccsim._scenario_parse import build_scenario
-
         source = Path(source) if source is not None else None
         if base_dir is None and source is not None:
             base_dir = source.parent
-        return build_scenario(doc, source, Path(base_dir) if base_dir is not None else None)
+        fields = parse.scenario_fields(
+            doc, source, Path(base_dir) if base_dir is not None else None
+        )
+        return cls(**fields)
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
         """A new scenario with dotted-path changes applied to ``spec``, validated again.
@@ -232,18 +182,16 @@ class Scenario:
         every interval: it keeps this scenario's ``n_intervals``. A path that names
         nothing the format knows raises :class:`ScenarioError`.
         """
-        from ccsim._scenario_parse import apply_overrides
-
-        doc = apply_overrides(self.spec, overrides, self.source, self.n_intervals)
+        doc = parse.apply_overrides(self.spec, overrides, self.source, self.n_intervals)
         return Scenario.from_dict(doc, source=self.source, base_dir=self.base_dir)
 
     def summary(self) -> dict[str, Any]:
         """A plain-data summary (JSON-ready): intervals, channels with totals and peaks, groups."""
-        return _scenario_text.summarize(self)
+        return text.summarize(self)
 
     def describe(self) -> str:
         """A one-screen human summary of :meth:`summary` (what ``ccsim validate`` prints)."""
-        return _scenario_text.describe(self.summary())
+        return text.describe(self.summary())
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -252,7 +200,5 @@ def load_scenario(path: str | Path) -> Scenario:
     Raises :class:`ScenarioError` listing every problem (a missing file, TOML
     syntax with its line, or each invalid field as ``file: key.path: message``).
     """
-    from ccsim._scenario_parse import read_toml
-
     path = Path(path)
-    return Scenario.from_dict(read_toml(path), source=path, base_dir=path.parent)
+    return Scenario.from_dict(parse.read_toml(path), source=path, base_dir=path.parent)

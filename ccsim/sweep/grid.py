@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ccsim.sweep_errors import SweepError
+from ccsim.sweep.errors import SweepError
 
 MAX_POINTS = 100_000
 """A grid larger than this is refused: almost certainly a typo in a range."""

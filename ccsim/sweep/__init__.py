@@ -48,7 +48,7 @@ contacts still waiting at the end of the horizon, e.g. an email backlog),
 ``agent_hours`` is the staffed time of the groups that can serve the channel:
 Σ over those groups and all intervals of agents × interval length in hours
 (a multi-skill group counts fully for each of its channels). A group with
-``agents = "auto"`` is simulated with the analytic plan (see ``ccsim.simulate``).
+``agents = "auto"`` is simulated with the analytic plan (``ccsim.staffing.resolve_agents``).
 
 With ``staff=True`` (``--staff``) each point is first planned by
 ``ccsim.staffing.plan_staffing(point, verify=False)`` (Erlang C/A, every group
@@ -56,10 +56,10 @@ planned) and the plan's agents are simulated; ``agent_hours`` is then the
 plan's — the cost of meeting the targets at that point.
 
 This module holds the public entry points; the pieces live in
-:mod:`ccsim.sweep_grid` (axes, values, point identity and seeds),
-:mod:`ccsim.sweep_point` (the work of one point, in a worker),
-:mod:`ccsim.sweep_store` (the resumable store) and :mod:`ccsim.sweep_executors`
-(this process, a process pool, Dask); :mod:`ccsim.sweep_errors` has the errors.
+:mod:`ccsim.sweep.grid` (axes, values, point identity and seeds),
+:mod:`ccsim.sweep.point` (the work of one point, in a worker),
+:mod:`ccsim.sweep.store` (the resumable store) and :mod:`ccsim.sweep.executors`
+(this process, a process pool, Dask); :mod:`ccsim.sweep.errors` has the errors.
 """
 
 from __future__ import annotations
@@ -72,13 +72,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ccsim import __version__
-from ccsim.durations import format_duration
-from ccsim.results import Table, interrupts_deferred
+from ccsim._pools import default_jobs
+from ccsim.durations import check_count, format_duration
+from ccsim.results import Table, interrupts_deferred, text_table
 from ccsim.scenario import Scenario, ScenarioError, load_scenario
-from ccsim.sim.engine import size_problems
-from ccsim.sweep_errors import PointError, SweepError, SweepInterrupted
-from ccsim.sweep_executors import EXECUTORS, default_jobs, execute
-from ccsim.sweep_grid import (
+from ccsim.sim.replications import size_problems
+from ccsim.sweep.errors import PointError, SweepError, SweepInterrupted
+from ccsim.sweep.executors import EXECUTORS, execute
+from ccsim.sweep.grid import (
     MAX_POINTS,
     Axis,
     Point,
@@ -92,8 +93,8 @@ from ccsim.sweep_grid import (
     read_grid_file,
     show_value,
 )
-from ccsim.sweep_point import KPI_COLUMNS, bundle_scenario, rebuild_scenario
-from ccsim.sweep_store import STORE_FORMAT, SweepStore, point_record, results_table
+from ccsim.sweep.point import KPI_COLUMNS, bundle_scenario, rebuild_scenario
+from ccsim.sweep.store import STORE_FORMAT, SweepStore, point_record, results_table
 
 __all__ = [
     "Axis",
@@ -113,7 +114,7 @@ __all__ = [
     "point_seed",
     "plan_sweep",
     "run_sweep",
-    "sweep",
+    "sweep_scenario",
     "summary_text",
 ]
 
@@ -153,11 +154,6 @@ class SweepPlan:
         }
 
 
-def _strip_where(problem: str, scenario: Scenario) -> str:
-    where = scenario.source.name if scenario.source is not None else "<scenario>"
-    return problem.removeprefix(f"{where}: ")
-
-
 def plan_sweep(
     scenario: Scenario | str | os.PathLike,
     grid: Mapping[str, Any] | Sequence[Axis | str],
@@ -179,11 +175,11 @@ def plan_sweep(
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
-        raise SweepError(f"replications must be a whole number ≥ 1, got {replications!r}")
-    seed = scenario.seed if seed is None else seed
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise SweepError(f"seed must be a whole number ≥ 0, got {seed!r}")
+    try:
+        replications = check_count("replications", replications, 1)
+        seed = check_count("seed", scenario.seed if seed is None else seed, 0)
+    except ValueError as exc:
+        raise SweepError(str(exc)) from None
     if mode not in ("simulate", "staff"):
         raise SweepError(f"mode must be 'simulate' or 'staff', got {mode!r}")
     if not isinstance(common_random_numbers, bool):
@@ -211,25 +207,8 @@ def plan_sweep(
         this_seed = seed if common_random_numbers else point_seed(seed, key)
         point = Point(index, overrides, key, point_id(key), this_seed)
         points.append(point)
-        try:
-            variant = base.with_overrides(overrides)  # workers rebuild it from plain data
-        except ScenarioError as exc:
-            for problem in exc.problems:
-                message = _strip_where(problem, scenario)
-                origin = _origin_of(message, axes, overrides)
-                problems.setdefault((origin, message), []).append(point)
-            continue
-        change = _horizon_change(base, variant)
-        if change:
-            culprits = [a for a in axes if _changes_horizon(base, a.key, overrides[a.key], single)]
-            if len(culprits) == 1:
-                origin = _axis_origin(culprits[0], overrides[culprits[0].key])
-                message = f"this override {change}"
-            else:
-                origin, message = "", f"these overrides {change}"
+        for origin, message in _point_problems(base, axes, overrides, single):
             problems.setdefault((origin, message), []).append(point)
-        for message in size_problems(variant):
-            problems.setdefault((_origin_of(message, axes, overrides), message), []).append(point)
     if problems:
         raise SweepError("\n".join(_problem_lines(problems)))
     if len({p.id for p in points}) != len(points):
@@ -245,6 +224,37 @@ def plan_sweep(
         digest,
         common_random_numbers,
     )
+
+
+def _point_problems(
+    base: Scenario, axes: Sequence[Axis], overrides: Mapping[str, Any], single: dict
+) -> list[tuple[str, str]]:
+    """(origin, message) of every problem of one point: an invalid variant, a change of the
+    intervals, or a replication too large. ``single`` caches which lone values change the
+    horizon."""
+    try:
+        variant = base.with_overrides(overrides)  # workers rebuild it from plain data
+    except ScenarioError as exc:
+        return [
+            (
+                _origin_of(problem.key, axes, overrides),
+                f"{problem.key}: {problem.message}" if problem.key else problem.message,
+            )
+            for problem in exc.problems
+        ]
+    found = []
+    change = _horizon_change(base, variant)
+    if change:
+        culprits = [a for a in axes if _changes_horizon(base, a.key, overrides[a.key], single)]
+        if len(culprits) == 1:
+            found.append(
+                (_axis_origin(culprits[0], overrides[culprits[0].key]), f"this override {change}")
+            )
+        else:
+            found.append(("", f"these overrides {change}"))
+    for message in size_problems(variant):
+        found.append((_origin_of(message.partition(": ")[0], axes, overrides), message))
+    return found
 
 
 def _horizon_change(base: Scenario, variant: Scenario) -> str:
@@ -282,9 +292,9 @@ def _axis_origin(axis: Axis, value: Any) -> str:
     return f"{axis.origin}={show_value(value)}"
 
 
-def _origin_of(message: str, axes: Sequence[Axis], overrides: Mapping[str, Any]) -> str:
-    """Where the value a problem is about was given: ``--set key=value``, ``file: grid.key=…``."""
-    path = message.partition(": ")[0]
+def _origin_of(path: str, axes: Sequence[Axis], overrides: Mapping[str, Any]) -> str:
+    """Where the value at ``path`` (a dotted key) was given: ``--set key=value``,
+    ``file: grid.key=…``; "" when no axis sets it."""
     for axis in axes:
         if path == axis.key or path.startswith(axis.key + ".") or axis.key.startswith(path + "."):
             return _axis_origin(axis, overrides[axis.key])
@@ -360,7 +370,7 @@ def run_sweep(
     return table, {"points": total, "computed": len(records) - skipped, "skipped": skipped}
 
 
-def sweep(
+def sweep_scenario(
     scenario: Scenario | str | os.PathLike,
     grid: Mapping[str, Any] | Sequence[Axis | str],
     *,
@@ -399,9 +409,6 @@ def sweep(
     Returns
     -------
     Table with ``point``, the swept paths, ``channel``, the KPIs, ``agent_hours``, ``seed``.
-
-    Note: ``import ccsim`` makes ``ccsim.sweep`` this function; the module is
-    ``sys.modules["ccsim.sweep"]`` (``from ccsim.sweep import plan_sweep`` works).
     """
     mode = "staff" if staff else "simulate"
     plan = plan_sweep(
@@ -425,10 +432,7 @@ def summary_text(table: Table, params: Sequence[str], max_rows: int = 40) -> str
     cells = [names]
     for row in itertools.islice(table.rows(), max_rows):
         cells.append([_cell(name, row[name]) for name in names])
-    widths = [max(len(c[j]) for c in cells) for j in range(len(names))]
-    text = "\n".join(
-        "  ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)) for line in cells
-    )
+    text = "\n".join(text_table(cells, "r"))
     if table.n_rows > max_rows:
         text += f"\n… {table.n_rows - max_rows} more rows in results.csv"
     return text

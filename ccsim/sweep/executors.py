@@ -2,24 +2,20 @@
 
 In this process (one job), a process pool (every core), or a Dask cluster.
 Each executor calls ``on_done(point, result)`` in this process as each point
-finishes, and wraps a point's exception in :class:`~ccsim.sweep_errors.PointError`.
+finishes, and wraps a point's exception in :class:`~ccsim.sweep.errors.PointError`.
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import threading
-import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ccsim._pools import stop_pool
+from ccsim._pools import new_pool, stop_pool
 from ccsim.results import interrupts_deferred
-from ccsim.sweep_errors import PointError, SweepError
-from ccsim.sweep_grid import Point
-from ccsim.sweep_point import compute_point
+from ccsim.sweep.errors import PointError, SweepError
+from ccsim.sweep.grid import Point
+from ccsim.sweep.point import compute_point
 
 if TYPE_CHECKING:
     from ccsim.sweep import SweepPlan
@@ -53,28 +49,8 @@ def execute(
         _run_processes(plan, todo, on_done, jobs)
 
 
-def default_jobs() -> int:
-    """The number of cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
-def _init_worker(parent: int) -> None:
-    """In each pool worker: leave Ctrl-C to the parent, and exit if the parent dies."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True, name="ccsim-parent-watch").start()
-
-
 def _task(plan: SweepPlan, point: Point) -> dict[str, Any]:
-    """The plain data :func:`~ccsim.sweep_point.compute_point` needs besides the bundle."""
+    """The plain data :func:`~ccsim.sweep.point.compute_point` needs besides the bundle."""
     return {
         "id": point.id,
         "overrides": dict(point.overrides),
@@ -99,11 +75,9 @@ def _run_inline(plan: SweepPlan, todo: Sequence[Point], on_done: OnDone) -> None
 
 
 def _run_processes(plan: SweepPlan, todo: Sequence[Point], on_done: OnDone, jobs: int) -> None:
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures import FIRST_COMPLETED, wait
 
-    pool = ProcessPoolExecutor(
-        max_workers=min(jobs, len(todo)), initializer=_init_worker, initargs=(os.getpid(),)
-    )
+    pool = new_pool(min(jobs, len(todo)))
     futures = {}
     try:
         with interrupts_deferred():  # a Ctrl-C during the workers' fork would be swallowed

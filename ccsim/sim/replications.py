@@ -1,4 +1,9 @@
-"""``simulate``: replications of a scenario, their records, and KPIs with confidence intervals."""
+"""``simulate``: replications of a scenario, their records, and KPIs with confidence intervals.
+
+The engine itself is :class:`~ccsim.sim.model.ContactCenter` (one replication);
+this module plays replications (here or in worker processes), checks the
+staffing it is given, and wraps the KPIs in a :class:`SimulationResult`.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from ccsim._pools import stop_pool
-from ccsim.durations import format_duration, parse_duration
-from ccsim.results import Table, interrupts_deferred, to_jsonable, write_json
+from ccsim._pools import forget_pool, kept_pool
+from ccsim.durations import check_count, format_duration, parse_duration
+from ccsim.results import Table, interrupts_deferred, text_table, to_jsonable, write_json
 from ccsim.scenario import Scenario
 from ccsim.sim.arrivals import generate_arrivals
 from ccsim.sim.metrics import Tally, contact_records, summarize, tally
@@ -26,9 +31,9 @@ def resolve_staffing(scenario: Scenario, agents: Mapping[str, Any] | None = None
 
     ``agents`` maps a group name to a number or a per-interval array and
     overrides the scenario's staffing for that group. A group whose staffing
-    is ``"auto"`` and that is not given here gets the analytic staffing plan
-    (:func:`ccsim.staffing.plan_staffing` with ``keep_fixed=True``: Erlang per
-    channel and interval, the explicit groups kept as written).
+    is ``"auto"`` must be given here: the simulator takes concrete staffing
+    (:func:`ccsim.staffing.resolve_agents` gives ``"auto"`` groups their
+    analytic plan).
     """
     agents = dict(agents or {})
     unknown = sorted(set(agents) - set(scenario.groups))
@@ -39,15 +44,13 @@ def resolve_staffing(scenario: Scenario, agents: Mapping[str, Any] | None = None
         )
     n = scenario.n_intervals
     rows = []
-    analytic = None
     for name, group in scenario.groups.items():
         plan = agents.get(name, group.agents)
         if plan is None:
-            if analytic is None:
-                from ccsim.staffing import plan_staffing  # the planner imports the engine
-
-                analytic = plan_staffing(scenario, keep_fixed=True).agents
-            plan = analytic[name]
+            raise ValueError(
+                f'group {name!r} has agents = "auto": give its agents (agents={{{name!r}: …}}), '
+                "e.g. the analytic plan of ccsim.staffing.resolve_agents(scenario)"
+            )
         try:
             values = np.asarray(plan, dtype=float)
         except (TypeError, ValueError):
@@ -204,7 +207,7 @@ class SimulationResult:
                 if math.isfinite(row["service_level_lo"]):
                     lo, hi = _pct(row["service_level_lo"]), _pct(row["service_level_hi"])
                     sl += f" ({lo}–{hi})"
-                share = "" if channel.service_level is None else f"{channel.service_level:.0%} "
+                share = "" if channel.sl_target is None else f"{channel.sl_target:.0%} "
                 target = f"{share}in {format_duration(channel.target_time)}"
             rows.append(
                 (
@@ -219,16 +222,11 @@ class SimulationResult:
                     _pct(row["occupancy"]),
                 )
             )
-        widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
         lines = [
             f"{self.scenario.name}: {self.replications} replication(s), seed {self.seed}"
             + (f", warm-up {format_duration(self.warmup)}" if self.warmup else ""),
+            *text_table(rows),
         ]
-        for r in rows:
-            cells = [r[0].ljust(widths[0])] + [
-                c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)
-            ]
-            lines.append("  ".join(cells).rstrip())
         lines.append("counts are means per replication; unanswered = still waiting at the end")
         return "\n".join(lines)
 
@@ -241,21 +239,16 @@ class SimulationResult:
         columns["group"] = groups[contacts["group"]]  # −1 → "" (the last entry)
         return Table(columns)
 
-    def write(
-        self, out_dir: str | Path, *, plot: bool = False, contacts: bool = False
-    ) -> list[Path]:
-        """Write ``intervals.csv``, ``summary.json`` (and ``contacts.csv``, ``simulation.png``)
-        into ``out_dir`` (created if needed), each atomically; return the paths."""
+    def write(self, out_dir: str | Path, *, contacts: bool = False) -> list[Path]:
+        """Write ``intervals.csv``, ``summary.json`` (and ``contacts.csv``) into ``out_dir``
+        (created if needed), each atomically; return the paths (figures:
+        :func:`ccsim.plots.plot_simulation`)."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths = [self.intervals.write_csv(out / "intervals.csv")]
         paths.append(write_json(out / "summary.json", self.summary()))
         if contacts:
             paths.append(self.contacts_table().write_csv(out / "contacts.csv", "{:.10g}"))
-        if plot:
-            from ccsim.plots import plot_simulation
-
-            paths.append(plot_simulation(self, out / "simulation.png"))
         return paths
 
 
@@ -285,20 +278,6 @@ def _play(
     return out
 
 
-_POOLS: dict[int, Any] = {}
-
-
-def _pool(jobs: int):
-    """A process pool of ``jobs`` workers, made once and kept (shut down at exit)."""
-    if jobs not in _POOLS:
-        import atexit
-        from concurrent.futures import ProcessPoolExecutor
-
-        _POOLS[jobs] = ProcessPoolExecutor(max_workers=jobs)
-        atexit.register(_POOLS[jobs].shutdown, wait=False, cancel_futures=True)
-    return _POOLS[jobs]
-
-
 def _batches(scenario, staffing, seed, warm, replications: int, jobs: int):
     """Yield the played replications in index order, a batch at a time."""
     if jobs == 1 or replications == 1:
@@ -307,7 +286,7 @@ def _batches(scenario, staffing, seed, warm, replications: int, jobs: int):
         return
     size = max(1, -(-replications // (2 * jobs)))  # two batches per worker: balances the load
     chunks = [range(i, min(i + size, replications)) for i in range(0, replications, size)]
-    pool = _pool(jobs)
+    pool = kept_pool(jobs)
     futures = []
     try:
         with interrupts_deferred():  # a Ctrl-C during the workers' fork would be swallowed
@@ -318,7 +297,7 @@ def _batches(scenario, staffing, seed, warm, replications: int, jobs: int):
     except BaseException:
         # Interrupted (even mid-submit, while the pool starts its workers) or failed:
         # stop the workers now rather than let them finish.
-        stop_pool(_POOLS.pop(jobs, pool), futures)
+        forget_pool(jobs, pool, futures)
         raise
 
 
@@ -355,20 +334,13 @@ def simulate(
         call with the same ``jobs`` (the staffing verification simulates many
         times).
     """
-    if int(replications) != replications or replications < 1:
-        raise ValueError(f"replications must be a whole number ≥ 1, got {replications!r}")
-    replications = int(replications)
-    seed = scenario.seed if seed is None else seed
-    if isinstance(seed, bool) or int(seed) != seed or seed < 0:
-        raise ValueError(f"seed must be a whole number ≥ 0, got {seed!r}")
-    seed = int(seed)
+    replications = check_count("replications", replications, 1)
+    seed = check_count("seed", scenario.seed if seed is None else seed, 0)
     staffing = resolve_staffing(scenario, agents)
     _check_size(scenario, staffing)
     warm = _warmup_seconds(scenario, warmup)
 
-    jobs = 1 if jobs is None else int(jobs)
-    if jobs < 1:
-        raise ValueError(f"jobs must be a whole number ≥ 1, got {jobs!r}")
+    jobs = check_count("jobs", 1 if jobs is None else jobs, 1)
     done = []
     for batch in _batches(scenario, staffing, seed, warm, replications, jobs):
         done += batch

@@ -1,0 +1,165 @@
+"""The parts of a scenario: channels, agent groups, and the problems found in a document.
+
+Every fact about one channel lives here as a method or property of
+:class:`Channel` (is it deferred, its traffic, its slot handle time under
+concurrency), so planner, simulator and CLI compute each of them one way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ccsim import erlang
+from ccsim.distributions import Distribution, Exponential
+
+__all__ = ["Channel", "Group", "Problem", "ScenarioError"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a scenario document: where it is, what is wrong, and the value found.
+
+    ``file`` names the document (its file name, or ``<scenario>``; empty when the
+    problem is not about a document), ``key`` the dotted path of the field
+    (empty for the document as a whole), ``message`` what is wrong and what was
+    expected, ``value`` the offending value when there is one.
+    """
+
+    file: str
+    key: str
+    message: str
+    value: Any = None
+
+    def __str__(self) -> str:
+        return ": ".join(part for part in (self.file, self.key, self.message) if part)
+
+
+class ScenarioError(ValueError):
+    """Problems in a scenario, as data (:class:`Problem`); the text lists each on a line
+    as ``file: key.path: message``."""
+
+    def __init__(self, problems: Iterable[Problem | str]):
+        self.problems = [p if isinstance(p, Problem) else Problem("", "", str(p)) for p in problems]
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def _frozen_array(values: Any, dtype: type = float) -> np.ndarray:
+    array = np.array(values, dtype=dtype)
+    array.setflags(write=False)
+    return array
+
+
+@dataclass(frozen=True, eq=False)
+class Channel:
+    """A way customers reach the center, with its volume, handle time, patience and targets.
+
+    Targets are named as targets (``sl_target``, ``asa_max``) so that the
+    achieved values keep the plain names (``service_level``, ``asa``) in every
+    result table; the TOML keys stay ``service_level`` and ``asa``.
+
+    Attributes
+    ----------
+    name : channel name (voice, chat, email, social, or any other).
+    volume : contacts offered per interval (array, ≥ 0).
+    aht : mean handle time per interval, seconds (array, > 0).
+    handle_time : shape of the handle-time distribution; its mean is ``aht``.
+    patience : mean patience per interval, seconds (array), or None when customers never abandon.
+    patience_dist : shape of the patience distribution; its mean is ``patience``.
+    concurrency : contacts one agent handles at once (chat: 2–4).
+    concurrency_slowdown : each extra concurrent contact stretches handle time by this share.
+    sl_target : target share answered within ``target_time`` (None: no service-level target).
+    target_time : the service-level threshold, seconds (the file's ``within``).
+    asa_max : ceiling on the average speed of answer, seconds (the file's ``asa``).
+    max_abandon : ceiling on the abandonment share.
+    max_occupancy : ceiling on occupancy.
+    route_to : groups a new contact is offered to, in order (None: longest-idle agent of any group).
+    """
+
+    name: str
+    volume: np.ndarray
+    aht: np.ndarray
+    handle_time: Distribution = field(default_factory=Exponential)
+    patience: np.ndarray | None = None
+    patience_dist: Distribution = field(default_factory=Exponential)
+    concurrency: int = 1
+    concurrency_slowdown: float = 0.0
+    sl_target: float | None = None
+    target_time: float | None = None
+    asa_max: float | None = None
+    max_abandon: float | None = None
+    max_occupancy: float | None = None
+    route_to: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "volume", _frozen_array(self.volume))
+        object.__setattr__(self, "aht", _frozen_array(np.broadcast_to(self.aht, self.volume.shape)))
+        if self.patience is not None:
+            patience = np.broadcast_to(self.patience, self.volume.shape)
+            object.__setattr__(self, "patience", _frozen_array(patience))
+
+    @property
+    def abandons(self) -> bool:
+        """True when customers of this channel abandon (a patience is given)."""
+        return self.patience is not None
+
+    @property
+    def has_target(self) -> bool:
+        """True when some target is set (service level, ASA, abandonment or occupancy)."""
+        targets = (self.sl_target, self.asa_max, self.max_abandon, self.max_occupancy)
+        return any(t is not None for t in targets)
+
+    @property
+    def open(self) -> np.ndarray:
+        """Boolean per interval: the channel has volume in it."""
+        return self.volume > 0
+
+    @property
+    def slot_aht(self) -> np.ndarray:
+        """Handle time of one contact held alongside ``concurrency − 1`` others, seconds.
+
+        ``aht × (1 + concurrency_slowdown × (concurrency − 1))``: the planner
+        treats an agent as ``concurrency`` independent servers ("slots"), each
+        taking this long.
+        """
+        return self.aht * (1.0 + self.concurrency_slowdown * (self.concurrency - 1))
+
+    def is_deferred(self, interval: float) -> bool:
+        """True for a deferred channel (email, social): no abandonment and a target time of
+        at least one interval (``interval`` in seconds)."""
+        return not self.abandons and self.target_time is not None and self.target_time >= interval
+
+    def traffic(self, interval: float) -> np.ndarray:
+        """Offered load per interval in Erlangs: volume × AHT ÷ interval length (seconds)."""
+        return erlang.traffic(self.volume, self.aht, interval)
+
+    def slot_traffic(self, interval: float) -> np.ndarray:
+        """Offered load per interval on agent slots, Erlangs: volume × :attr:`slot_aht` ÷
+        interval length (seconds)."""
+        return erlang.traffic(self.volume, self.slot_aht, interval)
+
+
+@dataclass(frozen=True, eq=False)
+class Group:
+    """Agents with the same skills, in priority order.
+
+    ``agents`` is the staffing per interval (int array), or None for ``"auto"``:
+    the staffing plan decides.
+    """
+
+    name: str
+    skills: tuple[str, ...]
+    agents: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "skills", tuple(self.skills))
+        if self.agents is not None:
+            object.__setattr__(self, "agents", _frozen_array(self.agents, dtype=np.int64))
+
+    @property
+    def auto(self) -> bool:
+        """True when the staffing plan decides this group's agents."""
+        return self.agents is None

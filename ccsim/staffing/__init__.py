@@ -1,0 +1,124 @@
+"""The staffing planner: agents per channel and interval that meet the targets.
+
+:func:`plan_staffing` gives the analytic answer at once and, with
+``verify=True``, corrects it by simulation until every interval meets its
+targets. The package reads downwards only:
+
+- :mod:`ccsim.staffing.requirement` — the analytic requirement per channel ×
+  interval (Erlang C/A, the concurrency approximation, the backlog recursion of
+  deferred channels) and the analytic plan per group;
+- :mod:`ccsim.staffing.plan` — the :class:`StaffingPlan`: tables, summary, text, files;
+- :mod:`ccsim.staffing.verify` — the simulation-verified correction, a search
+  in named phases (load correction, fix, trim, confirm);
+- this module — :func:`plan_staffing`, and :func:`resolve_agents`, the one
+  place where ``agents = "auto"`` groups get their analytic plan before a
+  simulation.
+
+Simulation-verified correction
+------------------------------
+With ``verify=True`` the plan is simulated and corrected until every open
+interval meets its targets with the simulated confidence — in the spirit of
+the iterative staffing algorithm of Feldman, Mandelbaum, Massey & Whitt (2008),
+with common random numbers across iterations; see :mod:`ccsim.staffing.verify`.
+Intervals that cannot be met are reported in ``plan.unmet``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ccsim.durations import check_count
+from ccsim.scenario import Scenario
+from ccsim.staffing.plan import StaffingPlan
+from ccsim.staffing.requirement import (
+    analytic_plan,
+    channel_requirement,
+    planned_groups,
+    predicted_kpis,
+)
+from ccsim.staffing.verify import verify_plan
+
+__all__ = [
+    "StaffingPlan",
+    "analytic_plan",
+    "channel_requirement",
+    "plan_staffing",
+    "planned_groups",
+    "predicted_kpis",
+    "resolve_agents",
+    "verify_plan",
+]
+
+
+def resolve_agents(scenario: Scenario, agents: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The staffing to simulate: ``agents`` given, else the scenario's, and for every
+    ``agents = "auto"`` group not given the analytic plan.
+
+    The analytic plan is :func:`plan_staffing` with ``keep_fixed=True`` (Erlang
+    per channel and interval, the explicit groups kept as written). Returns
+    group → agents (a number or per-interval array), ready for
+    :func:`ccsim.sim.simulate`'s ``agents``.
+    """
+    given = dict(agents or {})
+    missing = [g for g, group in scenario.groups.items() if group.auto and g not in given]
+    if missing:
+        analytic = plan_staffing(scenario, keep_fixed=True).agents
+        given.update({g: analytic[g] for g in missing})
+    return given
+
+
+def plan_staffing(
+    scenario: Scenario,
+    *,
+    verify: bool = False,
+    keep_fixed: bool = False,
+    replications: int = 40,
+    seed: int | None = None,
+    max_iterations: int = 60,
+    progress: Callable[[str], None] | None = None,
+    jobs: int | None = 1,
+) -> StaffingPlan:
+    """Plan agents per group and interval for ``scenario``.
+
+    Parameters
+    ----------
+    scenario : the scenario to plan.
+    verify : correct the analytic plan by simulation (see :mod:`ccsim.staffing.verify`).
+    keep_fixed : plan only the ``agents = "auto"`` groups and keep the others'
+        staffing as written; by default every group is planned (the agents in
+        the file are then just the current roster, ignored by the plan).
+    replications : simulated days per verification run (≥ 2: its confidence intervals).
+    seed : seed of the verification (default: the scenario's); every iteration reuses it.
+    max_iterations : cap on simulation runs in the verification.
+    progress : called with a short status line after each simulation run.
+    jobs : worker processes for the verification's replications (the plan is the
+        same for any number).
+
+    Returns
+    -------
+    StaffingPlan
+    """
+    planned = planned_groups(scenario, keep_fixed)
+    requirement, analytic = analytic_plan(scenario, planned)
+    plan = StaffingPlan(
+        planned=planned,
+        scenario=scenario,
+        requirement=requirement,
+        analytic_agents={k: v.copy() for k, v in analytic.items()},
+        agents={k: v.copy() for k, v in analytic.items()},
+    )
+    if not verify:
+        return plan
+    replications = check_count(
+        "replications", replications, 2, why=" (verification needs its confidence intervals)"
+    )
+    max_iterations = check_count("max_iterations", max_iterations, 1)
+    return verify_plan(
+        plan,
+        replications=replications,
+        seed=scenario.seed if seed is None else seed,
+        max_iterations=max_iterations,
+        progress=progress,
+        jobs=jobs,
+    )
