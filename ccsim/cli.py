@@ -431,6 +431,13 @@ def _all_cores(jobs: int | None) -> int:
     help="Directory for intervals.csv, groups.csv, summary.json (and figures).",
 )
 @click.option("--plot", is_flag=True, help="Also draw staffing.png into --out.")
+@click.option(
+    "--days-met",
+    "days_met",
+    metavar="SHARE",
+    help="Staff so every service-level target holds on this share of days, e.g. 90% "
+    "(default: the scenario's days_met, else the average day).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def staff(
     scenario: str,
@@ -442,6 +449,7 @@ def staff(
     jobs: int | None,
     out_dir: str | None,
     plot: bool,
+    days_met: str | None,
     as_json: bool,
 ) -> None:
     """Plan agents per channel and interval to meet the targets (Erlang, optionally verified).
@@ -468,6 +476,7 @@ def staff(
             seed=seed,
             progress=say,
             jobs=_all_cores(jobs),
+            days_met=_share_option("--days-met", days_met),
         )
     except (ValueError, MemoryError) as exc:
         raise InputError(str(exc) or "not enough memory for this scenario") from None
@@ -827,6 +836,55 @@ def simulate_command(
             extra = ", simulation.png" if plot else ""
             extra += ", contacts.csv" if with_contacts else ""
             click.echo(f"wrote {out_dir}/intervals.csv, summary.json{extra}")
+
+
+@cli.command("fit")
+@click.argument("history", type=click.Path(path_type=str))
+@click.option("--base", required=True, type=click.Path(path_type=str), help="Scenario to fit.")
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=str),
+              help="The fitted scenario file to write.")  # fmt: skip
+@click.option("--weekday", "weekdays", help="Keep these weekdays only, e.g. Sun or Sun,Mon.")
+@click.option("--days", "days", help="Same as --weekday (a list of weekdays).")
+@click.option("--from", "date_from", metavar="DATE", help="First date to keep (YYYY-MM-DD).")
+@click.option("--to", "date_to", metavar="DATE", help="Last date to keep (YYYY-MM-DD).")
+@click.option("--column", "columns", multiple=True, metavar="CHANNEL=COLUMN",
+              help="Read a channel's counts from another column, e.g. voice=calls.")  # fmt: skip
+def fit_command(history, base, out_file, weekdays, days, date_from, date_to, columns) -> None:
+    """Fit a scenario's volumes and day-to-day variation from a history of counts.
+
+    HISTORY is a CSV with one row per date and interval (date and start columns, or
+    datetime) and a count column per channel. Outlier days (closures, holidays) are set
+    aside and named; the written scenario has the mean profile over the open intervals
+    and the fitted volume_uncertainty.
+    """
+    from pathlib import Path
+
+    from ccsim import history as hist
+    from ccsim.scenario import ScenarioError
+    from ccsim.scenario.parse import read_toml
+
+    try:
+        base_doc = read_toml(Path(base))
+        names = list((base_doc.get("channels") or {}).keys())
+        mapping = {}
+        for text in columns:
+            channel, sep, column = text.partition("=")
+            if not sep or channel not in names:
+                raise InputError(f"--column {text}: expected CHANNEL=COLUMN with a channel of "
+                                 f"{base} ({', '.join(names)})")  # fmt: skip
+            mapping[channel] = column
+        loaded = hist.read_history(history, names, column_map=mapping)
+        wanted = [w for w in (weekdays or days or "").split(",") if w.strip()]
+        loaded = hist.select_days(loaded, weekdays=wanted or None, date_from=date_from,
+                                  date_to=date_to)  # fmt: skip
+        fit = hist.fit_history(loaded)
+        hist.write_fitted_scenario(base_doc, fit, loaded, out_file)
+    except ScenarioError as exc:
+        raise _scenario_input_error(exc) from None
+    except (ValueError, OSError) as exc:
+        raise InputError(str(exc)) from None
+    click.echo(hist.fit_summary_text(fit))
+    click.echo(f"wrote {out_file}")
 
 
 def main() -> None:

@@ -300,6 +300,8 @@ def test_cli_staff_writes_the_plan(tmp_path):
         "service_level",
         "service_level_lo",
         "service_level_hi",
+        "service_level_p10",
+        "service_level_p90",
         "asa",
         "abandon_rate",
         "occupancy",

@@ -46,6 +46,7 @@ class Scenario:
     seed : default seed for simulations.
     shrinkage : share of paid time not available for contacts, in [0, 1).
     volume_uncertainty : CV of the gamma busyness factor drawn per simulated day (0: none).
+    days_met : share of days on which every target must hold (None: plan the average day).
     dequeue : ``"priority"`` or ``"longest_waiting"`` (see the scenario format).
     source : the file this scenario was read from, if any.
     spec : the document (plain dict, as in the TOML file) it was built from.
@@ -61,6 +62,7 @@ class Scenario:
     seed: int = 0
     shrinkage: float = 0.0
     volume_uncertainty: float = 0.0
+    days_met: float | None = None
     dequeue: str = "priority"
     source: Path | None = None
     spec: Mapping[str, Any] = field(default_factory=dict)

@@ -77,6 +77,8 @@ class Channel:
     max_abandon : ceiling on the abandonment share.
     max_occupancy : ceiling on occupancy.
     route_to : groups a new contact is offered to, in order (None: longest-idle agent of any group).
+    sl_per : ``"interval"`` (the service-level target holds in every interval) or ``"day"``
+        (over the day's contacts: answered within ÷ offered over the day; the file's ``per``).
     """
 
     name: str
@@ -93,6 +95,7 @@ class Channel:
     max_abandon: float | None = None
     max_occupancy: float | None = None
     route_to: tuple[str, ...] | None = None
+    sl_per: str = "interval"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "volume", _frozen_array(self.volume))

@@ -132,6 +132,7 @@ _TOP_KEYS = (
     "seed",
     "shrinkage",
     "volume_uncertainty",
+    "days_met",
     "routing",
     "channels",
     "groups",
@@ -151,6 +152,7 @@ _CHANNEL_KEYS = (
     "asa",
     "max_abandon",
     "max_occupancy",
+    "per",
     "route_to",
 )
 _GROUP_KEYS = ("skills", "agents")
@@ -739,6 +741,9 @@ class _Builder:
             "volume_uncertainty": self.optional(
                 doc, "volume_uncertainty", "", partial(self.share, bounds="[0, inf]"), 0.0
             ),
+            "days_met": self.optional(
+                doc, "days_met", "", partial(self.share, bounds="(0, 1)"), None
+            ),
             "dequeue": self.dequeue(doc.get("routing")),
         }
         raw_channels, raw_groups = self.channels_and_groups(doc)
@@ -774,6 +779,14 @@ class _Builder:
             warnings=tuple(str(w) for w in self.warnings),
             **options,
         )
+
+    def per(self, value: Any, path: str) -> str:
+        """A service-level target's scope: ``"interval"`` or ``"day"``."""
+        if value in ("interval", "day"):
+            return value
+        hint = _hint(value, ("interval", "day")) if isinstance(value, str) else ""
+        self.problem(path, f'expected "interval" or "day", got {_show(value)}{hint}', value)
+        return "interval"
 
     def dequeue(self, routing: Any) -> str:
         """The ``[routing]`` table's dequeue rule (default ``"priority"``)."""
@@ -966,6 +979,9 @@ class _Builder:
         raw["asa_max"] = get("asa", self.duration)
         raw["max_abandon"] = get("max_abandon", partial(self.share, bounds="(0, 1)"))
         raw["max_occupancy"] = get("max_occupancy", partial(self.share, bounds="(0, 1]"))
+        raw["sl_per"] = self.per(spec.get("per", "interval"), f"{path}.per")
+        if "per" in spec and "service_level" not in spec:
+            self.problem(f"{path}.per", "has no service_level target to measure per day")
         raw["route_to"] = self.route_to(cname, spec, group_specs) if "route_to" in spec else None
         if raw["volume"] is None or raw["aht"] is None:
             return None

@@ -68,6 +68,8 @@ INTERVAL_COLUMNS = (
     "service_level",
     "service_level_lo",
     "service_level_hi",
+    "service_level_p10",
+    "service_level_p90",
     "asa",
     "abandon_rate",
     "occupancy",
@@ -287,9 +289,10 @@ LIMIT_COLUMNS = (
 )
 
 
-def summarize(tallies: list[Tally], scenario: Scenario) -> tuple[Table, Table, Table]:
-    """The ``intervals`` table (DESIGN columns), the per-channel ``channels`` totals, and
-    the per-interval 95% limits of ASA, abandonment and occupancy (``LIMIT_COLUMNS``)."""
+def summarize(tallies: list[Tally], scenario: Scenario) -> tuple[Table, Table, Table, Table]:
+    """The ``intervals`` table (DESIGN columns), the per-channel ``channels`` totals, the
+    per-interval 95% limits of ASA, abandonment and occupancy (``LIMIT_COLUMNS``), and the
+    ``days`` table (service level over each simulated day)."""
     names = list(scenario.channels)
     channels = list(scenario.channels.values())
     n_c, n_i = len(names), scenario.n_intervals
@@ -319,6 +322,8 @@ def summarize(tallies: list[Tally], scenario: Scenario) -> tuple[Table, Table, T
         ):
             if name.startswith("service_level"):
                 per_rep = np.where(no_target, np.nan, per_rep)
+            if name == "service_level":
+                out["service_level_p10"], out["service_level_p90"] = _percentiles(per_rep, 10, 90)
             mean, lo, hi = mean_ci(per_rep)
             if name != "occupancy":  # shares stay in [0, 1], waits ≥ 0
                 lo = np.maximum(lo, 0.0)
@@ -354,4 +359,83 @@ def summarize(tallies: list[Tally], scenario: Scenario) -> tuple[Table, Table, T
     limits = {"channel": intervals["channel"], "interval": intervals["interval"]}
     for name in LIMIT_COLUMNS:
         limits[name] = per_interval[name].ravel()
-    return Table(intervals), Table(columns), Table(limits)
+    return Table(intervals), Table(columns), Table(limits), _days_table(stack, scenario)
+
+
+def _percentiles(per_rep: np.ndarray, *qs: float) -> list[np.ndarray]:
+    """Percentiles ``qs`` over the replications (axis 0), ignoring NaN; NaN where none."""
+    finite = np.isfinite(per_rep).any(axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        values = np.nanpercentile(np.where(finite, per_rep, 0.0), qs, axis=0)
+    return [np.where(finite, v, np.nan) for v in values]
+
+
+def _days_table(stack: dict[str, np.ndarray], scenario: Scenario) -> Table:
+    """One row per channel × simulated day (replication × 24-hour block of the horizon):
+    ``channel, replication, day, offered, answered_within, service_level`` (over the day)."""
+    n_r, n_c, n_i = stack["offered"].shape
+    day = (np.arange(n_i) * float(scenario.interval) // 86400.0).astype(np.int64)
+    n_d = int(day.max()) + 1
+
+    def per_day(values: np.ndarray) -> np.ndarray:  # (R, C, I) → (R, C, D)
+        out = np.zeros((n_r, n_c, n_d))
+        np.add.at(out, (slice(None), slice(None), day), values)
+        return out
+
+    offered = per_day(stack["offered"])
+    within = per_day(stack["answered_within"])
+    no_target = np.array([ch.target_time is None for ch in scenario.channels.values()])
+    level = np.where(no_target[None, :, None], np.nan, _ratio(within, offered))
+    shape = (n_r, n_c, n_d)
+    return Table(
+        {
+            "channel": np.broadcast_to(
+                np.array(list(scenario.channels), dtype=object)[None, :, None], shape
+            ).ravel(),
+            "replication": np.broadcast_to(np.arange(n_r)[:, None, None], shape).ravel(),
+            "day": np.broadcast_to(np.arange(n_d)[None, None, :], shape).ravel(),
+            "offered": offered.ravel(),
+            "answered_within": within.ravel(),
+            "service_level": level.ravel(),
+        }
+    )
+
+
+def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> tuple[float, float]:
+    """95% Wilson score interval of a share ``successes / trials`` (NaN without trials)."""
+    if trials <= 0:
+        return float("nan"), float("nan")
+    p = successes / trials
+    denominator = 1.0 + z * z / trials
+    center = (p + z * z / (2 * trials)) / denominator
+    half = z * np.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
+    return float(max(0.0, center - half)), float(min(1.0, center + half))
+
+
+def day_band(days: Table, scenario: Scenario) -> dict[str, dict[str, float]]:
+    """Per channel with a service-level target: the share of simulated days whose service
+    level over the day meets it (``days_met``, with its 95% Wilson interval
+    ``days_met_lo``/``_hi``) and the daily service level's 10th/50th/90th percentiles."""
+    band = {}
+    for name, channel in scenario.channels.items():
+        if channel.target_time is None:
+            continue
+        rows = (days["channel"] == name) & (days["offered"] > 0)
+        level = days["service_level"][rows]
+        entry = dict(
+            zip(
+                ("service_level_p10", "service_level_p50", "service_level_p90"),
+                (float(v) for v in np.percentile(level, (10, 50, 90)))
+                if level.size
+                else [np.nan] * 3,
+                strict=True,
+            )
+        )
+        entry["days"] = int(level.size)
+        if channel.sl_target is not None:
+            met = int(np.sum(level >= channel.sl_target - 1e-12))
+            entry["days_met"] = met / level.size if level.size else float("nan")
+            entry["days_met_lo"], entry["days_met_hi"] = wilson_interval(met, int(level.size))
+        band[name] = entry
+    return band

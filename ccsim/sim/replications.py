@@ -20,7 +20,7 @@ from ccsim.durations import check_count, format_duration, parse_duration
 from ccsim.results import Table, interrupts_deferred, text_table, to_jsonable, write_json
 from ccsim.scenario import Scenario
 from ccsim.sim.arrivals import generate_arrivals
-from ccsim.sim.metrics import Tally, contact_records, summarize, tally
+from ccsim.sim.metrics import Tally, contact_records, day_band, summarize, tally
 from ccsim.sim.model import ContactCenter
 
 __all__ = ["simulate", "SimulationResult", "resolve_staffing"]
@@ -127,6 +127,7 @@ class SimulationResult:
     plus the alternative service-level definitions and more intervals);
     ``limits`` — per channel × interval, the 95% limits of ASA, abandonment
     and occupancy (``intervals`` gives their means only, as the contract says);
+    ``days`` — one row per channel × simulated day: the service level over the day;
     ``contacts`` — every contact's record, all replications; ``staffing`` —
     agents per group × interval that was played; ``warmup`` seconds excluded.
     """
@@ -139,6 +140,7 @@ class SimulationResult:
     intervals: Table
     channels: Table
     limits: Table
+    days: Table
     _records: list[dict[str, np.ndarray]] = field(repr=False)
     _contacts: Table | None = field(default=None, repr=False)
 
@@ -171,6 +173,8 @@ class SimulationResult:
         from ccsim import __version__
 
         totals = {row.pop("channel"): row for row in self.channels.rows()}
+        for name, band in day_band(self.days, self.scenario).items():
+            totals[name]["days"] = band
         return to_jsonable(
             {
                 "ccsim_version": __version__,
@@ -349,7 +353,7 @@ def simulate(
                 progress(1)
     records = [rec for rec, _ in done]
     tallies = [tal for _, tal in done]
-    intervals, channels, limits = summarize(tallies, scenario)
+    intervals, channels, limits, days = summarize(tallies, scenario)
     return SimulationResult(
         scenario=scenario,
         seed=seed,
@@ -359,5 +363,6 @@ def simulate(
         intervals=intervals,
         channels=channels,
         limits=limits,
+        days=days,
         _records=records,
     )

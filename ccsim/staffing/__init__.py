@@ -25,11 +25,14 @@ Intervals that cannot be met are reported in ``plan.unmet``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from ccsim.durations import check_count
 from ccsim.scenario import Scenario
+from ccsim.sim import simulate
+from ccsim.staffing.days import busyness_quantile
 from ccsim.staffing.plan import StaffingPlan
 from ccsim.staffing.requirement import (
     analytic_plan,
@@ -78,6 +81,7 @@ def plan_staffing(
     max_iterations: int = 60,
     progress: Callable[[str], None] | None = None,
     jobs: int | None = 1,
+    days_met: float | None = None,
 ) -> StaffingPlan:
     """Plan agents per group and interval for ``scenario``.
 
@@ -94,26 +98,27 @@ def plan_staffing(
     progress : called with a short status line after each simulation run.
     jobs : worker processes for the verification's replications (the plan is the
         same for any number).
+    days_met : share of days on which every service-level target must hold under the
+        scenario's day-to-day variation (default: the scenario's ``days_met``; None:
+        plan the average day). See :mod:`ccsim.staffing.days`. With ``verify``, the
+        plan is simulated on ``replications`` days and the share of days confirmed
+        with its 95% interval; where a per-day target falls clearly short, the plan
+        is sized for a busier day and simulated again (up to four times).
 
     Returns
     -------
     StaffingPlan
     """
-    planned = planned_groups(scenario, keep_fixed)
-    requirement, analytic = analytic_plan(scenario, planned)
-    plan = StaffingPlan(
-        planned=planned,
-        scenario=scenario,
-        requirement=requirement,
-        analytic_agents={k: v.copy() for k, v in analytic.items()},
-        agents={k: v.copy() for k, v in analytic.items()},
-    )
+    days_met = scenario.days_met if days_met is None else _share("days_met", days_met)
+    plan = _analytic(scenario, keep_fixed, days_met, days_met)
     if not verify:
         return plan
     replications = check_count(
         "replications", replications, 2, why=" (verification needs its confidence intervals)"
     )
     max_iterations = check_count("max_iterations", max_iterations, 1)
+    if days_met is not None:
+        return _confirm_days(plan, keep_fixed, replications, seed, progress, jobs)
     return verify_plan(
         plan,
         replications=replications,
@@ -122,3 +127,69 @@ def plan_staffing(
         progress=progress,
         jobs=jobs,
     )
+
+
+def _share(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
+        raise ValueError(f"{name} must be a share in (0, 1) such as 0.9, got {value!r}")
+    return float(value)
+
+
+def _analytic(
+    scenario: Scenario, keep_fixed: bool, days_met: float | None, design: float | None
+) -> StaffingPlan:
+    """The analytic plan for the day at busyness quantile ``design`` (None: the average)."""
+    factor = 1.0 if design is None else busyness_quantile(scenario.volume_uncertainty, design)
+    planned = planned_groups(scenario, keep_fixed)
+    requirement, analytic = analytic_plan(scenario, planned, factor)
+    return StaffingPlan(
+        planned=planned,
+        scenario=scenario,
+        requirement=requirement,
+        analytic_agents={k: v.copy() for k, v in analytic.items()},
+        agents={k: v.copy() for k, v in analytic.items()},
+        days_met=days_met,
+        busyness_factor=factor,
+    )
+
+
+def _confirm_days(
+    plan: StaffingPlan,
+    keep_fixed: bool,
+    replications: int,
+    seed: int | None,
+    progress: Callable[[str], None] | None,
+    jobs: int | None,
+) -> StaffingPlan:
+    """Simulate a days-met plan on ``replications`` days with the scenario's day-to-day
+    variation; size for a busier day while a per-day target's share of days is clearly
+    short (the upper 95% limit below ``days_met``)."""
+    sc, target = plan.scenario, plan.days_met
+    seed = sc.seed if seed is None else seed
+    say = progress or (lambda line: None)
+    design = target
+    for run in range(1, 6):
+        result = simulate(sc, replications, seed, agents=plan.agents, jobs=jobs)
+        plan = dataclasses.replace(
+            plan,
+            simulation=result,
+            verified=True,
+            iterations=run,
+            seed=seed,
+            replications=replications,
+        )
+        band = plan.day_band()
+        short = [
+            name
+            for name, entry in band.items()
+            if sc.channels[name].sl_per == "day" and entry.get("days_met_hi", 1.0) < target
+        ]
+        shares = ", ".join(f"{n} {e.get('days_met', float('nan')):.0%}" for n, e in band.items())
+        say(f"run {run}: {plan.agent_hours():.1f} agent-hours, days met: {shares}")
+        if not short or run == 5:
+            plan.unmet = [(name, -1) for name in short]
+            return plan
+        design = design + (1.0 - design) / 2
+        busier = _analytic(sc, keep_fixed, target, design)
+        plan = dataclasses.replace(busier, analytic_agents=plan.analytic_agents)
+    return plan

@@ -17,6 +17,8 @@ from ccsim import __version__, erlang
 from ccsim.durations import format_duration
 from ccsim.results import Table, text_table, to_jsonable, write_json
 from ccsim.scenario import Channel, Scenario
+from ccsim.sim.metrics import day_band
+from ccsim.staffing.days import busyness_quantile, day_service_level, days_met_share
 from ccsim.staffing.requirement import predicted_kpis
 
 __all__ = ["StaffingPlan"]
@@ -50,6 +52,39 @@ class StaffingPlan:
     iterations: int = 0
     seed: int | None = None
     replications: int | None = None
+    days_met: float | None = None
+    busyness_factor: float = 1.0
+
+    def day_band(self) -> dict[str, dict[str, float]]:
+        """Per channel with a service-level target: the share of days meeting it and the
+        daily service level's 10th/50th/90th percentiles across days.
+
+        Simulated when verified (the share with its 95% Wilson interval); otherwise the
+        Erlang prediction under the scenario's day-to-day variation (a model, no interval).
+        """
+        sc = self.scenario
+        if self.simulation is not None:
+            return {
+                name: {**band, "source": "simulation"}
+                for name, band in day_band(self.simulation.days, sc).items()
+            }
+        cv, recommended = sc.volume_uncertainty, self.channel_agents()
+        band = {}
+        for name, channel in sc.channels.items():
+            if channel.sl_target is None or channel.is_deferred(sc.interval):
+                continue
+            agents = recommended[name]
+            entry = {
+                "source": "erlang",
+                "days_met": days_met_share(channel, agents, sc.interval, cv),
+            }
+            for key, share in (("p10", 0.9), ("p50", 0.5), ("p90", 0.1)):
+                level = day_service_level(
+                    channel, agents, sc.interval, busyness_quantile(cv, share)
+                )
+                entry[f"service_level_{key}"] = float(np.nanmin(level))
+            band[name] = entry
+        return band
 
     def agent_hours(self, agents: dict[str, np.ndarray] | None = None) -> float:
         """Total agent-hours of a group staffing (default: the final plan)."""
@@ -117,7 +152,7 @@ class StaffingPlan:
             columns = {name: base[name] for name in base.columns}
         else:
             predicted = [
-                predicted_kpis(channel, recommended[name], sc.interval)
+                predicted_kpis(channel, recommended[name], sc.interval, sc.volume_uncertainty)
                 for name, channel in sc.channels.items()
             ]
             columns = {
@@ -162,6 +197,8 @@ class StaffingPlan:
         if self.simulation is not None:
             for row in self.simulation.channels.rows():
                 channels[row.pop("channel")].update(row)
+        for name, band in self.day_band().items():
+            channels[name]["days"] = band
         return to_jsonable(
             {
                 "ccsim_version": __version__,
@@ -170,6 +207,8 @@ class StaffingPlan:
                 "seed": self.seed,
                 "replications": self.replications,
                 "verified": self.verified,
+                "days_met_target": self.days_met,
+                "busyness_factor": self.busyness_factor,
                 "iterations": self.iterations,
                 "interval_seconds": sc.interval,
                 "shrinkage": sc.shrinkage,
@@ -202,10 +241,18 @@ class StaffingPlan:
         """A per-channel and per-group table for people."""
         sc = self.scenario
         title = "verified by simulation" if self.verified else "Erlang (analytic)"
+        if self.days_met is not None:
+            title += (
+                f", for {self.days_met:.0%} of days (busyness factor {self.busyness_factor:.3f})"
+            )
         lines = [f"{sc.name} — staffing plan, {title}", ""]
         lines += text_table(self._channel_rows(), "llrrrr")
         lines.append("")
         lines += text_table(self._group_rows(), "llrrrl")
+        band = self.day_band()
+        if band:
+            lines.append("")
+            lines += text_table(self._band_rows(band), "lrrrr")
         analytic, final = self.agent_hours(self.analytic_agents), self.agent_hours()
         lines.append("")
         lines.append(
@@ -252,6 +299,22 @@ class StaffingPlan:
                     shown,
                 ]
             )
+        return rows
+
+    def _band_rows(self, band: dict[str, dict[str, float]]) -> list[list[str]]:
+        """Rows of the across-days table of :meth:`describe` (header first)."""
+        sc = self.scenario
+        source = "simulated days" if self.simulation is not None else "Erlang, day-to-day CV"
+        source += "" if self.simulation is not None else f" {sc.volume_uncertainty:.2f}"
+        rows = [[f"across days ({source})", "days met", "SL P10", "SL P50", "SL P90"]]
+        for name, entry in band.items():
+            met = entry.get("days_met", float("nan"))
+            shown = f"{met:.0%}" if np.isfinite(met) else "-"
+            if "days_met_lo" in entry:
+                shown += f" ({entry['days_met_lo']:.0%}–{entry['days_met_hi']:.0%})"
+            per = sc.channels[name].sl_per
+            cells = [f"{entry[f'service_level_{q}']:.1%}" for q in ("p10", "p50", "p90")]
+            rows.append([f"{name} (per {per})", shown, *cells])
         return rows
 
     def _group_rows(self) -> list[list[str]]:

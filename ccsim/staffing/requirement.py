@@ -41,10 +41,13 @@ at 0: use ``keep_fixed`` to keep its roster.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from ccsim import erlang
 from ccsim.scenario import Channel, Scenario
+from ccsim.staffing.days import busyness_quantile, day_requirement, interval_levels
 
 __all__ = ["analytic_plan", "channel_requirement", "planned_groups", "predicted_kpis"]
 
@@ -112,29 +115,39 @@ def _deferred_requirement(
 
 
 def channel_requirement(
-    channel: Channel, interval: float, open_: np.ndarray | None = None
+    channel: Channel, interval: float, open_: np.ndarray | None = None, factor: float = 1.0
 ) -> np.ndarray:
     """Analytic agents per interval (int array) meeting every target of ``channel``.
 
     ``interval`` is the interval length in seconds. Live channels by Erlang C/A
     (with the concurrency approximation), deferred channels by the backlog
     recursion, planned into the ``open_`` intervals only (default: all); see the
-    module documentation.
+    module documentation. The volume is taken × ``factor`` (a busy day: see
+    :mod:`ccsim.staffing.days`). A live channel whose service level is measured
+    per day (``per = "day"``) gets the cheapest staffing meeting it over each
+    day (:func:`ccsim.staffing.days.day_requirement`).
     """
+    if factor != 1.0:
+        channel = dataclasses.replace(channel, volume=channel.volume * factor)
     try:
         if channel.is_deferred(interval):
             return _deferred_requirement(channel, interval, open_)
+        if channel.sl_per == "day" and channel.sl_target is not None:
+            others = dataclasses.replace(channel, sl_target=None, target_time=None)
+            lower = _live_requirement(others, interval) if others.has_target else 0
+            return day_requirement(channel, interval, np.broadcast_to(lower, channel.volume.shape))
         return _live_requirement(channel, interval)
     except ValueError as exc:  # e.g. a volume typo beyond what Erlang counts exactly
         raise ValueError(f"channels.{channel.name}: {exc}") from None
 
 
 def analytic_plan(
-    scenario: Scenario, planned: tuple[str, ...]
+    scenario: Scenario, planned: tuple[str, ...], factor: float = 1.0
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """(channel requirement, group staffing) of the analytic plan; see the module doc."""
+    """(channel requirement, group staffing) of the analytic plan, for volumes × ``factor``
+    (the busyness of the day planned for); see the module doc."""
     requirement = {
-        name: channel_requirement(channel, scenario.interval, scenario.open_intervals)
+        name: channel_requirement(channel, scenario.interval, scenario.open_intervals, factor)
         for name, channel in scenario.channels.items()
     }
     homes = scenario.home_groups(planned)
@@ -153,7 +166,9 @@ def analytic_plan(
     return requirement, agents
 
 
-def predicted_kpis(channel: Channel, agents: np.ndarray, interval: float) -> dict[str, np.ndarray]:
+def predicted_kpis(
+    channel: Channel, agents: np.ndarray, interval: float, cv: float = 0.0
+) -> dict[str, np.ndarray]:
     """Erlang C/A prediction of the ``intervals.csv`` KPIs at ``agents`` per interval.
 
     Counts are expected values per interval; ``asa`` is the mean wait of
@@ -161,6 +176,8 @@ def predicted_kpis(channel: Channel, agents: np.ndarray, interval: float) -> dic
     Concurrency k is read as k slots per agent with the stretched handle time
     (as in the requirement). Deferred channels and closed intervals give NaN
     rates; the confidence-interval columns are NaN (nothing was sampled).
+    ``service_level_p10``/``_p90`` are the service level on the busy day one in ten
+    (busyness quantile 0.9 under CV ``cv``) and on the quiet day one in ten.
     """
     n = len(channel.volume)
     nan = np.full(n, np.nan)
@@ -174,6 +191,8 @@ def predicted_kpis(channel: Channel, agents: np.ndarray, interval: float) -> dic
         "service_level": nan.copy(),
         "service_level_lo": nan.copy(),
         "service_level_hi": nan.copy(),
+        "service_level_p10": nan.copy(),
+        "service_level_p90": nan.copy(),
         "asa": nan.copy(),
         "abandon_rate": nan.copy(),
         "occupancy": nan.copy(),
@@ -206,4 +225,8 @@ def predicted_kpis(channel: Channel, agents: np.ndarray, interval: float) -> dic
     if channel.target_time is not None:
         out["service_level"][ok] = level
         out["answered_within"][ok] = volume[ok] * level
+        # across days: the busy day (busyness quantile 0.9) gives the 10th percentile
+        for key, share in (("service_level_p10", 0.9), ("service_level_p90", 0.1)):
+            factor = busyness_quantile(cv, share)
+            out[key][ok] = interval_levels(channel, agents, interval, factor)[ok]
     return out

@@ -28,7 +28,9 @@ from ccsim.sim import simulate
 from ccsim.sim.metrics import INTERVAL_COLUMNS
 from ccsim.staffing import plan_staffing, resolve_agents
 
-KPI_COLUMNS = INTERVAL_COLUMNS[3:]  # the KPIs of intervals.csv, without channel/interval/start
+KPI_COLUMNS = tuple(  # the KPIs of intervals.csv, without channel/interval/start and the band
+    c for c in INTERVAL_COLUMNS[3:] if c not in ("service_level_p10", "service_level_p90")
+)
 """The per-channel totals of ``simulate`` that a sweep keeps, in ``results.csv`` order
 (``offered = answered + abandoned + unanswered``; ``unanswered`` = still waiting at the end)."""
 
