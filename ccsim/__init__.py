@@ -10,6 +10,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 from ccsim.scenario import Scenario, ScenarioError, load_scenario  # noqa: E402
 from ccsim.sim import SimulationResult, simulate  # noqa: E402  (needs __version__ above)
 from ccsim.staffing import StaffingPlan, plan_staffing, resolve_agents  # noqa: E402
+from ccsim.staffing.roster import Roster, make_roster  # noqa: E402
 from ccsim.sweep import sweep_scenario  # noqa: E402
 
 __all__ = [
@@ -23,4 +24,6 @@ __all__ = [
     "StaffingPlan",
     "sweep_scenario",
     "resolve_agents",
+    "make_roster",
+    "Roster",
 ]

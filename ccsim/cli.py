@@ -849,7 +849,12 @@ def simulate_command(
 @click.option("--to", "date_to", metavar="DATE", help="Last date to keep (YYYY-MM-DD).")
 @click.option("--column", "columns", multiple=True, metavar="CHANNEL=COLUMN",
               help="Read a channel's counts from another column, e.g. voice=calls.")  # fmt: skip
-def fit_command(history, base, out_file, weekdays, days, date_from, date_to, columns) -> None:
+@click.option("--day-factors/--no-day-factors", default=True, show_default=True,
+              help="Write the kept days themselves (day_factors): days-met plans then "
+              "resample real days. Leave them out of a file shared without the data.")  # fmt: skip
+def fit_command(
+    history, base, out_file, weekdays, days, date_from, date_to, columns, day_factors
+) -> None:
     """Fit a scenario's volumes and day-to-day variation from a history of counts.
 
     HISTORY is a CSV with one row per date and interval (date and start columns, or
@@ -878,13 +883,108 @@ def fit_command(history, base, out_file, weekdays, days, date_from, date_to, col
         loaded = hist.select_days(loaded, weekdays=wanted or None, date_from=date_from,
                                   date_to=date_to)  # fmt: skip
         fit = hist.fit_history(loaded)
-        hist.write_fitted_scenario(base_doc, fit, loaded, out_file)
+        hist.write_fitted_scenario(base_doc, fit, loaded, out_file, day_factors=day_factors)
     except ScenarioError as exc:
         raise _scenario_input_error(exc) from None
     except (ValueError, OSError) as exc:
         raise InputError(str(exc)) from None
     click.echo(hist.fit_summary_text(fit))
     click.echo(f"wrote {out_file}")
+
+
+@cli.command("roster")
+@click.argument("scenario", type=click.Path(path_type=str))
+@_set_option
+@click.option(
+    "--from-plan",
+    "plan_dir",
+    type=click.Path(file_okay=False, path_type=str),
+    help="A plan written by ccsim staff --out DIR (its groups.csv); default: plan first.",
+)
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Simulate the roster; add shifts where a target misses, drop them where it holds.",
+)
+@click.option(
+    "--replications",
+    default=40,
+    show_default=True,
+    type=click.IntRange(2),
+    help="Simulated days per verification run.",
+)
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=None, help="Seed (default: the scenario's)."
+)
+@_jobs_option
+@click.option(
+    "--time-limit",
+    "time_limit",
+    default="60s",
+    show_default=True,
+    help="Solver time per roster, e.g. 30s or 2min.",
+)
+@click.option(
+    "--gap", default="0.1%", show_default=True, help="Stop the solver at this optimality gap."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=str),
+    help="Directory for shifts.csv, coverage.csv, summary.json (and roster.png).",
+)
+@click.option("--plot", is_flag=True, help="Also draw roster.png into --out.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def roster_command(
+    scenario, sets, plan_dir, verify, replications, seed, jobs, time_limit, gap, out_dir, plot,
+    as_json,
+) -> None:  # fmt: skip
+    """Turn a staffing plan into shifts people can work: the cheapest roster of the
+    scenario's [shifts.NAME] templates whose agents on the phones cover the plan.
+
+    Without --from-plan the scenario is planned first (verified with --verify). With
+    --verify the roster is simulated: where a target misses, coverage is added and the
+    roster solved again; where the targets hold with fewer agents, it is made cheaper.
+    """
+    import json
+
+    from ccsim.staffing.roster import make_roster, read_plan_agents
+
+    loaded = _load_scenario(scenario, sets)
+    limit = _duration_option("--time-limit", time_limit, positive=True)
+    tolerance = _share_option("--gap", gap, zero=True)
+    say = (lambda line: click.echo(f"  {line}", err=True)) if verify and not as_json else None
+    try:
+        agents = read_plan_agents(plan_dir, loaded) if plan_dir is not None else None
+        roster = make_roster(
+            loaded,
+            agents,
+            verify=verify,
+            replications=replications,
+            seed=seed,
+            jobs=_all_cores(jobs),
+            time_limit=limit,
+            gap=tolerance,
+            progress=say,
+        )
+    except (ValueError, MemoryError) as exc:
+        raise InputError(str(exc) or "not enough memory for this scenario") from None
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+    _write_outputs(out_dir, lambda: roster.write(out_dir))
+    if plot:
+        from ccsim.plots import plot_roster
+
+        _write_figure(out_dir, "roster.png", lambda: plot_roster(roster))
+    if as_json:
+        click.echo(json.dumps(roster.summary(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(roster.describe())
+        click.echo(
+            f"wrote {out_dir}/shifts.csv, coverage.csv, summary.json"
+            + (", roster.png" if plot else "")
+        )
 
 
 def main() -> None:

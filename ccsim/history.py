@@ -691,6 +691,9 @@ class ChannelFit:
     volume_uncertainty : CV of the channel's daily busyness factor, corrected for
         Poisson noise (see :func:`fit_history`).
     busyness : each kept day's busyness factor, its total ÷ the mean total.
+    interval_uncertainty : CV of a factor per interval and day on top of the day's
+        busyness (days differ in shape), net of Poisson noise, over the open intervals
+        (see :func:`_interval_cv`).
     """
 
     profile: np.ndarray
@@ -699,6 +702,7 @@ class ChannelFit:
     last_open: int
     volume_uncertainty: float
     busyness: np.ndarray
+    interval_uncertainty: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "profile", _frozen(self.profile))
@@ -733,6 +737,8 @@ class Fit:
     volume_uncertainty : CV of the busyness factor of the total over channels,
         corrected for Poisson noise: what a scenario's ``volume_uncertainty`` takes.
     busyness : each kept day's factor for the total over channels.
+    interval_uncertainty : the channels' interval CV, weighted by their volume: what a
+        scenario's ``interval_uncertainty`` takes.
     source : the history file.
     outlier_threshold, open_share : the rules' settings that were used.
     """
@@ -746,6 +752,7 @@ class Fit:
     volume_uncertainty: float
     busyness: np.ndarray
     source: Path
+    interval_uncertainty: float = 0.0
     outlier_threshold: float = OUTLIER_THRESHOLD
     open_share: float = OPEN_SHARE
 
@@ -760,6 +767,22 @@ class Fit:
             min(c.first_open for c in self.channels.values()),
             max(c.last_open for c in self.channels.values()),
         )
+
+
+def _interval_cv(counts: np.ndarray) -> float:
+    """CV of a gamma factor per interval and day beyond the day's busyness and Poisson noise.
+
+    ``counts`` are days × open intervals. With ``E = B_d · p_i`` (the day's busyness
+    times the mean profile), a count has variance ``E + c² E²`` under Poisson arrivals
+    at rate ``E·ε`` with ``ε`` of CV ``c``; so ``c² = Σ((x − E)² − E) ÷ Σ E²``,
+    clipped at 0.
+    """
+    totals = counts.sum(axis=1)
+    if counts.size == 0 or totals.mean() <= 0:
+        return 0.0
+    expected = (totals / totals.mean())[:, None] * counts.mean(axis=0)[None, :]
+    excess = float(((counts - expected) ** 2 - expected).sum())
+    return float(np.sqrt(max(excess / float((expected**2).sum()), 0.0)))
 
 
 def _poisson_corrected_cv(totals: np.ndarray) -> float:
@@ -886,8 +909,13 @@ def fit_history(
             last_open=last,
             volume_uncertainty=_poisson_corrected_cv(totals),
             busyness=totals / totals.mean(),
+            interval_uncertainty=_interval_cv(days[:, mask]),
         )
     totals = day_totals[kept]
+    weights = np.array([c.mean_total for c in channels.values()])
+    interval_cv = float(
+        np.average([c.interval_uncertainty for c in channels.values()], weights=weights)
+    )
     return Fit(
         channels=channels,
         starts=history.starts,
@@ -898,6 +926,7 @@ def fit_history(
         volume_uncertainty=_poisson_corrected_cv(totals),
         busyness=totals / totals.mean(),
         source=history.source,
+        interval_uncertainty=interval_cv,
         outlier_threshold=float(outlier_threshold),
         open_share=float(open_share),
     )
@@ -934,6 +963,9 @@ def fit_summary_text(fit: Fit) -> str:
         )
     if len(fit.channels) > 1:
         lines.append(f"All channels: CV {fit.volume_uncertainty:.3f}")
+    lines.append(
+        f"Interval CV (days differ in shape, net of Poisson): {fit.interval_uncertainty:.3f}"
+    )
     return "\n".join(lines)
 
 
@@ -960,8 +992,14 @@ def write_fitted_scenario(
     out_path: str | os.PathLike,
     *,
     notes: Sequence[str] = (),
+    day_factors: bool = False,
 ) -> Path:
     """Write a scenario file: ``base_doc`` with its volumes and variation fitted to a history.
+
+    With ``day_factors`` the kept days themselves are written too (``day_factors``: each
+    day's contacts over all channels ÷ the mean, per interval of the open span): planned
+    and simulated days are then those days. They are the history's counts in another
+    unit: leave them out of a file you cannot share with the data.
 
     Parameters
     ----------
@@ -1067,6 +1105,13 @@ def write_fitted_scenario(
     doc["start"] = f"{date} {labels[0]}" if date else labels[0]
     doc["interval"] = format_duration(history.interval)
     doc["volume_uncertainty"] = round(fit.volume_uncertainty, 3)
+    doc["interval_uncertainty"] = round(fit.interval_uncertainty, 3)
+    if day_factors:
+        kept = [history.dates.index(d) for d in fit.days]
+        total = sum(np.asarray(history.counts[c], dtype=float)[kept] for c in fit.channels)
+        mean = total.mean(axis=0)
+        ratio = np.where(mean > 0, total / np.where(mean > 0, mean, 1.0), 1.0)[:, lo : hi + 1]
+        doc["day_factors"] = [[round(float(v), 3) for v in row] for row in ratio]
 
     try:
         Scenario.from_dict(doc, source=out_path, base_dir=out_path.parent)

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from ccsim.durations import format_duration
 from ccsim.results import atomic_path
 
-__all__ = ["plot_simulation", "plot_staffing", "plot_sweep", "save_figure"]
+__all__ = ["plot_roster", "plot_simulation", "plot_staffing", "plot_sweep", "save_figure"]
 
 
 def _figure(nrows: int, ncols: int, figsize: tuple[float, float]) -> tuple[Figure, np.ndarray]:
@@ -305,3 +305,92 @@ def plot_staffing(plan: Any) -> Figure:
     fig.suptitle(title, fontsize=12)
     fig.tight_layout()
     return fig
+
+
+# --- rosters: requirement vs scheduled, and the shifts as bands -------------------------------
+
+
+def plot_roster(roster: Any, max_bands: int = 40) -> Figure:
+    """A roster as a PNG a team lead can read: per group, the plan's requirement and the
+    agents the roster puts on the phones per interval (steps; shaded where the roster is
+    above or below), and below it the shifts as a Gantt-style chart — one bar per start
+    and break placement, breaks as gaps, the count of agents on it at its left. With more
+    than ``max_bands`` kinds per group, shifts of a template and start are drawn as one bar
+    (breaks not drawn)."""
+    sc = roster.scenario
+    bands = roster.bands()
+    per_group = {g: [b for b in bands if b[1] == g] for g in roster.groups}
+    for g, rows in per_group.items():
+        if len(rows) > max_bands:
+            merged: dict[tuple[str, int, int], int] = {}
+            for name, _, start, end, _, count in rows:
+                merged[(name, start, end)] = merged.get((name, start, end), 0) + count
+            per_group[g] = [(n, g, s, e, [], c) for (n, s, e), c in merged.items()]
+    heights = []
+    for rows in per_group.values():
+        heights += [2.6, 0.5 + 0.16 * max(len(rows), 3)]
+    fig = Figure(figsize=(12, sum(heights) + 0.8))
+    axes = fig.subplots(len(heights), 1, sharex=True, gridspec_kw={"height_ratios": heights})
+    axes = np.atleast_1d(axes)
+    x = np.arange(sc.n_intervals + 1)
+    end = max([sc.n_intervals] + [b[3] for b in bands])
+    agents = roster.agents
+    for k, g in enumerate(roster.groups):
+        ax, gantt = axes[2 * k], axes[2 * k + 1]
+        need = np.append(roster.requirement[g], roster.requirement[g][-1])
+        have = np.append(agents[g], agents[g][-1])
+        ax.step(x, need, where="post", color="#1f5fa8", ls="--", lw=1.5, label="required (plan)")
+        ax.step(x, have, where="post", color="#b03a2e", lw=2, label="on the phones (roster)")
+        ax.fill_between(
+            x,
+            need,
+            have,
+            where=have >= need,
+            step="post",
+            color="#b03a2e",
+            alpha=0.15,
+            label="over",
+        )
+        ax.fill_between(
+            x, need, have, where=have < need, step="post", color="#f0a500", alpha=0.5, label="under"
+        )
+        ax.set_ylabel("agents")
+        ax.set_title(f"{g}: requirement and roster", loc="left", fontsize=10)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+        ax.grid(axis="y", alpha=0.3)
+        _gantt(gantt, per_group[g], list(sc.shifts))
+    positions, labels = _tick_labels([roster.label(i) for i in range(end)], 16)
+    axes[-1].set_xticks(positions)
+    axes[-1].set_xticklabels(labels, rotation=45, ha="right", fontsize=8)
+    axes[-1].set_xlim(0, end)
+    info = roster.summary()
+    fig.suptitle(
+        f"{sc.name}: roster — {info['paid_hours']:.0f} paid hours for "
+        f"{info['required_hours']:.0f} required agent-hours (overcover "
+        f"{info['overcover_pct']:.1f}%)" + (", verified by simulation" if roster.verified else ""),
+        fontsize=12,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def _gantt(ax, rows: list, templates: list[str]) -> None:
+    """Shifts as horizontal bars (breaks as gaps), one row per kind, its count at its start."""
+    colors = ["#1f5fa8", "#2e8b57", "#8e44ad", "#d35400", "#7f8c8d", "#b03a2e"]
+    for y, (name, _, start, end, breaks, count) in enumerate(rows):
+        color = colors[templates.index(name) % len(colors)]
+        pieces, at = [], start
+        for b0, b1 in breaks:
+            pieces.append((at, b0 - at))
+            at = b1
+        pieces.append((at, end - at))
+        ax.broken_barh(pieces, (y - 0.35, 0.7), facecolors=color)
+        ax.text(start + 0.1, y, f"{count}×", ha="left", va="center", fontsize=7, color="white")
+    for name in templates:
+        if any(r[0] == name for r in rows):
+            ax.bar(0, 0, color=colors[templates.index(name) % len(colors)], label=f"{name} shifts")
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.set_yticks([])
+    ax.set_ylabel("shifts")
+    if rows:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)

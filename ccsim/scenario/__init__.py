@@ -27,9 +27,18 @@ from typing import Any
 import numpy as np
 
 from ccsim.scenario import parse, text
-from ccsim.scenario.model import Channel, Group, Problem, ScenarioError
+from ccsim.scenario.model import Break, Channel, Group, Problem, ScenarioError, Shift
 
-__all__ = ["Channel", "Group", "Problem", "Scenario", "ScenarioError", "load_scenario"]
+__all__ = [
+    "Break",
+    "Channel",
+    "Group",
+    "Problem",
+    "Scenario",
+    "ScenarioError",
+    "Shift",
+    "load_scenario",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,12 +55,17 @@ class Scenario:
     seed : default seed for simulations.
     shrinkage : share of paid time not available for contacts, in [0, 1).
     volume_uncertainty : CV of the gamma busyness factor drawn per simulated day (0: none).
+    interval_uncertainty : CV of a gamma factor drawn per interval of a simulated day, on top of
+        the day's busyness (days differ in shape too; 0: none).
+    day_factors : measured days × intervals: each day's contacts ÷ the mean volume, per
+        interval (from ``ccsim fit``); when given, simulated and planned days are these days.
     days_met : share of days on which every target must hold (None: plan the average day).
     dequeue : ``"priority"`` or ``"longest_waiting"`` (see the scenario format).
     source : the file this scenario was read from, if any.
     spec : the document (plain dict, as in the TOML file) it was built from.
     base_dir : directory that CSV paths in ``spec`` are relative to (None: the working directory).
     warnings : things that are legal but probably unintended, as ``file: key.path: message``.
+    shifts : shift template name → :class:`Shift` (the file's ``[shifts.NAME]``; empty: none).
     """
 
     name: str
@@ -62,30 +76,36 @@ class Scenario:
     seed: int = 0
     shrinkage: float = 0.0
     volume_uncertainty: float = 0.0
+    interval_uncertainty: float = 0.0
+    day_factors: np.ndarray | None = None
     days_met: float | None = None
     dequeue: str = "priority"
     source: Path | None = None
     spec: Mapping[str, Any] = field(default_factory=dict)
     base_dir: Path | None = None
     warnings: tuple[str, ...] = ()
+    shifts: Mapping[str, Shift] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "starts", tuple(self.starts))
         object.__setattr__(self, "warnings", tuple(self.warnings))
         object.__setattr__(self, "channels", MappingProxyType(dict(self.channels)))
         object.__setattr__(self, "groups", MappingProxyType(dict(self.groups)))
+        object.__setattr__(self, "shifts", MappingProxyType(dict(self.shifts)))
 
     def __getstate__(self) -> dict[str, Any]:
         """Picklable state (worker processes get scenarios): the read-only views as dicts."""
         state = dict(self.__dict__)
         state["channels"] = dict(self.channels)
         state["groups"] = dict(self.groups)
+        state["shifts"] = dict(self.shifts)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state = dict(state)
         state["channels"] = MappingProxyType(state["channels"])
         state["groups"] = MappingProxyType(state["groups"])
+        state["shifts"] = MappingProxyType(state.get("shifts", {}))
         self.__dict__.update(state)
 
     @property

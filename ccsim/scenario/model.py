@@ -16,7 +16,7 @@ import numpy as np
 from ccsim import erlang
 from ccsim.distributions import Distribution, Exponential
 
-__all__ = ["Channel", "Group", "Problem", "ScenarioError"]
+__all__ = ["Break", "Channel", "Group", "Problem", "ScenarioError", "Shift"]
 
 
 @dataclass(frozen=True)
@@ -166,3 +166,74 @@ class Group:
     def auto(self) -> bool:
         """True when the staffing plan decides this group's agents."""
         return self.agents is None
+
+
+@dataclass(frozen=True)
+class Break:
+    """A break in a shift: ``length`` seconds off the phones, starting between ``earliest``
+    and ``latest`` seconds after the shift starts (both included)."""
+
+    length: float
+    earliest: float
+    latest: float
+
+
+@dataclass(frozen=True, eq=False)
+class Shift:
+    """A shift template agents work (the file's ``[shifts.NAME]``); every time in seconds.
+
+    Attributes
+    ----------
+    name : template name.
+    length : paid length of one shift, seconds (breaks included).
+    starts : allowed start times, seconds after midnight (each day of the horizon).
+    breaks : the breaks of every shift of this template, in order.
+    groups : the groups its agents may staff (all groups when the file names none).
+    cost : cost of one paid hour (1: the roster minimises paid hours).
+    min_count : fewest shifts of this template starting on each day of the horizon.
+    max_count : most shifts of this template starting on each day (None: no limit).
+    days_on : days worked out of every 7 (week scenarios; None: any day may be worked).
+    consecutive_off : with ``days_on``, the days off of a week follow each other.
+    """
+
+    name: str
+    length: float
+    starts: tuple[float, ...]
+    breaks: tuple[Break, ...] = ()
+    groups: tuple[str, ...] = ()
+    cost: float = 1.0
+    min_count: int = 0
+    max_count: int | None = None
+    days_on: int | None = None
+    consecutive_off: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "starts", tuple(float(s) for s in self.starts))
+        object.__setattr__(self, "breaks", tuple(self.breaks))
+        object.__setattr__(self, "groups", tuple(self.groups))
+
+    @property
+    def paid_hours(self) -> float:
+        """Paid hours of one shift (its length, breaks included)."""
+        return self.length / 3600.0
+
+    def placements(self, interval: float, limit: int = 10_000) -> list[tuple[int, ...]]:
+        """Every way to place this template's breaks in one shift, as tuples of each break's
+        start in intervals after the shift's start (``interval`` in seconds); breaks keep
+        their order and do not overlap. At most ``limit + 1`` tuples are listed (more are
+        too many to roster). ``[()]`` when the template has no breaks."""
+        ways: list[tuple[int, ...]] = [()]
+        for brk in self.breaks:
+            first = round(brk.earliest / interval)
+            last = round(brk.latest / interval)
+            span = round(brk.length / interval)
+            grown = []
+            for way in ways:
+                free = way[-1] + round(self.breaks[len(way) - 1].length / interval) if way else 0
+                for offset in range(max(first, free), last + 1):
+                    if offset + span <= round(self.length / interval):
+                        grown.append((*way, offset))
+                if len(grown) > limit:
+                    return grown
+            ways = grown
+        return ways

@@ -35,8 +35,8 @@ from ccsim.distributions import (
     Gamma,
     LogNormal,
 )
-from ccsim.durations import parse_duration, parse_share
-from ccsim.scenario.model import Channel, Group, Problem, ScenarioError
+from ccsim.durations import format_duration, parse_duration, parse_share
+from ccsim.scenario.model import Break, Channel, Group, Problem, ScenarioError, Shift
 
 # --- entry points ---------------------------------------------------------------------------
 
@@ -132,10 +132,13 @@ _TOP_KEYS = (
     "seed",
     "shrinkage",
     "volume_uncertainty",
+    "interval_uncertainty",
+    "day_factors",
     "days_met",
     "routing",
     "channels",
     "groups",
+    "shifts",
     "version",
 )
 _ROUTING_KEYS = ("dequeue",)
@@ -156,11 +159,17 @@ _CHANNEL_KEYS = (
     "route_to",
 )
 _GROUP_KEYS = ("skills", "agents")
+_SHIFT_KEYS = ("length", "starts", "breaks", "groups", "cost", "min", "max", "days_on", "days_off")
+_STARTS_KEYS = ("from", "to", "every")
+_BREAK_KEYS = ("length", "earliest", "latest")
+_DAYS_OFF = ("any", "consecutive")
+MAX_PLACEMENTS = 10_000  # break placements per shift start: more cannot be rostered
 _CSV_KEYS = ("csv", "column")
 _HANDLE_TIME_KEYS = ("dist", "cv", "csv", "column")
 _PATIENCE_KEYS = ("dist", "mean", "cv", "csv", "column")
 _SHAPES = ("exponential", "deterministic", "lognormal", "gamma", "empirical")
 MAX_CONCURRENCY = 100  # contacts one agent holds at once: more is surely a typo
+MAX_DAY_FACTORS = 1000  # measured days in day_factors
 _FIXED_SHAPES = {"exponential": Exponential, "deterministic": Deterministic}  # no cv to give
 _CV_SHAPES = {"lognormal": LogNormal, "gamma": Gamma}
 _DAY = 86400.0
@@ -281,6 +290,23 @@ def _from_cell(convert: Callable[[Any], float]) -> Callable[[str], float]:
         return convert(value)
 
     return cell
+
+
+def _clock_of(value: Any) -> float | None:
+    """Seconds after midnight of a time of day (``"08:30"``, a TOML time) or of the
+    ``HH:MM`` that ends an interval label; None when there is none."""
+    if isinstance(value, dt.time):
+        return value.hour * 3600.0 + value.minute * 60.0
+    match = re.search(r"(?:^|[ T])(\d{1,2}):(\d{2})(?::00)?$", value.strip())
+    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        return None
+    return int(match.group(1)) * 3600.0 + int(match.group(2)) * 60.0
+
+
+def _hhmm(seconds: float) -> str:
+    """``"08:30"`` for seconds after midnight."""
+    minutes = int(round(seconds / 60.0)) % 1440
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 # --- the builder ----------------------------------------------------------------------------
@@ -741,13 +767,23 @@ class _Builder:
             "volume_uncertainty": self.optional(
                 doc, "volume_uncertainty", "", partial(self.share, bounds="[0, inf]"), 0.0
             ),
+            "interval_uncertainty": self.optional(
+                doc, "interval_uncertainty", "", partial(self.share, bounds="[0, inf]"), 0.0
+            ),
             "days_met": self.optional(
                 doc, "days_met", "", partial(self.share, bounds="(0, 1)"), None
             ),
+            "day_factors": self.optional(doc, "day_factors", "", self.day_factors, None),
             "dequeue": self.dequeue(doc.get("routing")),
         }
         raw_channels, raw_groups = self.channels_and_groups(doc)
         n, labels = self.intervals()
+        factors = options["day_factors"]
+        if factors is not None and factors.shape[1] != n:
+            self.problem(
+                "day_factors",
+                f"expected {n} factors per day (one per interval), got {factors.shape[1]}",
+            )
         if self.problems:
             raise ScenarioError(self.problems)
 
@@ -766,6 +802,9 @@ class _Builder:
             array = agents.expand(n).astype(np.int64) if agents is not None else None
             groups[gname] = Group(name=gname, skills=skills, agents=array)
         starts = labels if labels is not None else _labels(start, interval, n)
+        shifts = self.shifts(doc, list(groups), interval, starts)
+        if self.problems:
+            raise ScenarioError(self.problems)
         self.check_oddities(channels, groups, starts)
         return dict(
             name=name,
@@ -777,8 +816,32 @@ class _Builder:
             spec=_jsonable(doc),
             base_dir=self.base_dir,
             warnings=tuple(str(w) for w in self.warnings),
+            shifts=shifts,
             **options,
         )
+
+    def day_factors(self, value: Any, path: str) -> np.ndarray | None:
+        """Measured days × intervals of factors ≥ 0 (each a list of one number per interval;
+        the number of intervals is checked once the horizon is known)."""
+        rows = value if isinstance(value, list) else None
+        ok = bool(rows) and len(rows) <= MAX_DAY_FACTORS and all(
+            isinstance(r, list) and r and len(r) == len(rows[0]) for r in rows
+        )
+        array = None
+        if ok:
+            try:
+                array = np.array(rows, dtype=float)
+            except (TypeError, ValueError, OverflowError):
+                ok = False
+        if not ok or array is None or not np.all(np.isfinite(array)) or np.any(array < 0):
+            self.problem(
+                path,
+                f"expected a list of days (at most {MAX_DAY_FACTORS}), each a list of one "
+                "factor ≥ 0 per interval, all of one length",
+            )
+            return None
+        array.setflags(write=False)
+        return array
 
     def per(self, value: Any, path: str) -> str:
         """A service-level target's scope: ``"interval"`` or ``"day"``."""
@@ -1068,6 +1131,236 @@ class _Builder:
                 ok = ok and agents is not None
         return (tuple(skills), agents) if ok else None
 
+    # -- shift templates -----------------------------------------------------------------------
+
+    def shifts(
+        self, doc: Mapping[str, Any], groups: list[str], interval: float, starts: list[str]
+    ) -> dict[str, Shift]:
+        """The checked ``[shifts.NAME]`` templates, every time on the interval grid."""
+        specs = self.table(doc.get("shifts"), "shifts", "shift templates")
+        if not specs:
+            return {}
+        first = _clock_of(starts[0])
+        if first is None:
+            self.problem(
+                "shifts",
+                f"the interval labels carry no time of day (first: {starts[0]!r}); "
+                "shift start times are read against it",
+            )
+            return {}
+        out = {}
+        for sname, spec in specs.items():
+            self.name(str(sname), "shifts", "shift", "length")
+            shift = self.shift(str(sname), spec, groups, (interval, first, len(starts)))
+            if shift is not None:
+                out[str(sname)] = shift
+        return out
+
+    def shift(
+        self, sname: str, spec: Any, groups: list[str], grid: tuple[float, float, int]
+    ) -> Shift | None:
+        """One ``[shifts.NAME]`` table; ``grid`` is (interval s, clock of the first interval s,
+        number of intervals)."""
+        interval, _, n = grid
+        path = f"shifts.{sname}"
+        if not isinstance(spec, Mapping):
+            self.problem(
+                path, f"expected a table of shift fields (length, starts, …), got {_show(spec)}"
+            )
+            return None
+        self.check_keys(spec, _SHIFT_KEYS, path)
+        before = len(self.problems)
+        length = None
+        if not self.missing(
+            spec, "length", path, 'required: the paid length of a shift, e.g. "8h"; got nothing'
+        ):
+            length = self.on_grid(spec["length"], f"{path}.length", interval)
+            if length is not None and length > _DAY:
+                self.problem(f"{path}.length", f"must be at most 24h, got {_show(spec['length'])}")
+        starts = self.shift_starts(spec.get("starts"), f"{path}.starts", grid)
+        breaks = self.shift_breaks(spec.get("breaks", []), f"{path}.breaks", interval, length)
+        names = tuple(groups)
+        if "groups" in spec:
+            names = self.shift_groups(spec["groups"], f"{path}.groups", groups)
+        cost = self.optional(spec, "cost", path, self.positive, 1.0)
+        counts = [
+            self.optional(spec, key, path, partial(self.whole, low=0, what=" (shifts a day)"))
+            for key in ("min", "max")
+        ]
+        if None not in counts and counts[0] > counts[1]:
+            self.problem(f"{path}.max", f"must be ≥ min ({counts[0]}), got {counts[1]}")
+        days_on = self.optional(
+            spec, "days_on", path, partial(self.whole, low=1, high=7, what=" (days out of 7)")
+        )
+        if days_on is not None and abs(n * interval / (7 * _DAY) % 1) > 1e-9:
+            self.problem(
+                f"{path}.days_on",
+                f"needs a horizon of whole weeks (7 × 24h), got {n * interval / _DAY:g} days",
+            )
+        off = self.shift_days_off(spec, path)
+        if len(self.problems) > before:
+            return None
+        shift = Shift(
+            sname,
+            length,
+            starts,
+            breaks,
+            names,
+            cost,
+            counts[0] or 0,
+            counts[1],
+            days_on,
+            off == "consecutive",
+        )
+        ways = len(shift.placements(interval, MAX_PLACEMENTS))
+        if not ways:
+            self.problem(f"{path}.breaks", "the breaks cannot all fit in one shift, apart")
+        elif ways > MAX_PLACEMENTS:
+            self.problem(
+                f"{path}.breaks",
+                f"more than {MAX_PLACEMENTS} ways to place the breaks "
+                "in one shift: narrow their windows",
+            )
+        return shift if 0 < ways <= MAX_PLACEMENTS else None
+
+    def positive(self, value: Any, path: str) -> float | None:
+        """A finite number > 0."""
+        if not _is_finite(value) or value <= 0:
+            self.problem(path, f"expected a number > 0, got {_show(value)}", value)
+            return None
+        return float(value)
+
+    def on_grid(self, value: Any, path: str, interval: float) -> float | None:
+        """A duration > 0 that is a whole number of intervals, seconds."""
+        seconds = self.duration(value, path)
+        if seconds is None:
+            return None
+        if abs(seconds / interval - round(seconds / interval)) > 1e-9:
+            self.problem(
+                path,
+                f"must be a whole number of intervals ({format_duration(interval)}), "
+                f"got {_show(value)}",
+                value,
+            )
+            return None
+        return seconds
+
+    def clock(self, value: Any, path: str, grid: tuple[float, float, int]) -> float | None:
+        """A time of day ("08:30") on an interval boundary, seconds after midnight."""
+        interval, first, _ = grid
+        seconds = _clock_of(value) if isinstance(value, (str, dt.time)) else None
+        if seconds is None:
+            self.problem(path, f'expected a time of day such as "08:30", got {_show(value)}', value)
+            return None
+        if abs(((seconds - first) / interval) - round((seconds - first) / interval)) > 1e-9:
+            self.problem(
+                path,
+                f"{_show(value)} is not an interval boundary (intervals of "
+                f"{format_duration(interval)} from {_hhmm(first)})",
+                value,
+            )
+            return None
+        return seconds % _DAY
+
+    def shift_starts(
+        self, value: Any, path: str, grid: tuple[float, float, int]
+    ) -> tuple[float, ...]:
+        """Allowed start times, seconds after midnight: a list of times, a
+        ``{ from, to, every }`` table, or (absent) every half hour on an interval boundary."""
+        interval, first, _ = grid
+        if value is None:
+            every = math.lcm(int(round(interval)), 1800)
+            return tuple(sorted((first + k * every) % _DAY for k in range(int(_DAY // every))))
+        if isinstance(value, list) and value:
+            times = [self.clock(v, f"{path}[{i}]", grid) for i, v in enumerate(value)]
+            return tuple(sorted({t for t in times if t is not None}))
+        if not isinstance(value, Mapping):
+            self.problem(
+                path,
+                'expected a list of times such as ["08:00", "08:30"] or '
+                '{ from = "07:00", to = "12:00", every = "30min" }, '
+                f"got {_show(value)}",
+                value,
+            )
+            return ()
+        self.check_keys(value, _STARTS_KEYS, path)
+        ends = []
+        for key in ("from", "to"):
+            if not self.missing(value, key, path, 'required: a time of day such as "08:00"'):
+                ends.append(self.clock(value[key], f"{path}.{key}", grid))
+        every = self.optional(
+            value, "every", path, partial(self.on_grid, interval=interval), 1800.0
+        )
+        if len(ends) < 2 or None in ends or every is None:
+            return ()
+        if abs(every / interval - round(every / interval)) > 1e-9:
+            return ()  # 30min default on a longer interval: on_grid did not see it
+        span = (ends[1] - ends[0]) % _DAY  # "to" before "from": past midnight
+        return tuple(sorted({(ends[0] + k * every) % _DAY for k in range(int(span // every) + 1)}))
+
+    def shift_breaks(
+        self, value: Any, path: str, interval: float, length: float | None
+    ) -> tuple[Break, ...]:
+        """The breaks: a list of ``{ length, earliest, latest }`` tables (seconds after the
+        shift's start at which the break may begin)."""
+        if not isinstance(value, list):
+            self.problem(
+                path,
+                'expected a list of { length = "30min", earliest = "3h", '
+                f'latest = "5h" }} tables, got {_show(value)}',
+                value,
+            )
+            return ()
+        breaks = []
+        for i, spec in enumerate(value):
+            here = f"{path}[{i}]"
+            if not isinstance(spec, Mapping):
+                self.problem(
+                    here, f"expected a table with length, earliest, latest, got {_show(spec)}"
+                )
+                continue
+            self.check_keys(spec, _BREAK_KEYS, here)
+            got = {}
+            for key in _BREAK_KEYS:
+                if not self.missing(spec, key, here, "required: a duration on the interval grid"):
+                    got[key] = self.on_grid(spec[key], f"{here}.{key}", interval)
+            if len(got) < 3 or None in got.values():
+                continue
+            if got["earliest"] > got["latest"]:
+                self.problem(f"{here}.latest", f"must be ≥ earliest, got {_show(spec['latest'])}")
+            elif length is not None and got["latest"] + got["length"] > length:
+                self.problem(
+                    f"{here}.latest",
+                    "a break starting then ends after the shift "
+                    f"({format_duration(length)}), got {_show(spec['latest'])}",
+                )
+            else:
+                breaks.append(Break(got["length"], got["earliest"], got["latest"]))
+        return tuple(breaks)
+
+    def shift_groups(self, value: Any, path: str, groups: list[str]) -> tuple[str, ...]:
+        """The groups a template may staff: a non-empty list of group names."""
+        if not isinstance(value, list) or not value:
+            self.problem(path, f"expected a non-empty list of group names, got {_show(value)}")
+            return ()
+        ok = [self.known_name(g, groups, f"{path}[{i}]", "group") for i, g in enumerate(value)]
+        return tuple(dict.fromkeys(g for g, good in zip(value, ok, strict=True) if good))
+
+    def shift_days_off(self, spec: Mapping[str, Any], path: str) -> str:
+        """``days_off``: "any" or "consecutive" (only with ``days_on``)."""
+        if "days_off" not in spec:
+            return "any"
+        value = spec["days_off"]
+        if "days_on" not in spec:
+            self.problem(f"{path}.days_off", "only with days_on (the days worked out of 7)")
+        if value in _DAYS_OFF:
+            return value
+        hint = _hint(value, _DAYS_OFF) if isinstance(value, str) else ""
+        self.problem(
+            f"{path}.days_off", f'expected "any" or "consecutive", got {_show(value)}{hint}', value
+        )
+        return "any"
+
     def intervals(self) -> tuple[int, list[str] | None]:
         """The number of intervals (the common length of lists and CSV columns) and CSV labels."""
         lengths = [s for s in self.series if s.length is not None]
@@ -1142,8 +1435,12 @@ def _allowed_keys(parts: list[str]) -> tuple[str, ...] | None:
         return _TOP_KEYS
     if parts == ["routing"]:
         return _ROUTING_KEYS
-    if parts in (["channels"], ["groups"]):
+    if parts in (["channels"], ["groups"], ["shifts"]):
         return None
+    if len(parts) == 2 and parts[0] == "shifts":
+        return _SHIFT_KEYS
+    if len(parts) == 3 and parts[0] == "shifts" and parts[2] == "starts":
+        return _STARTS_KEYS
     if len(parts) == 2 and parts[0] == "channels":
         return _CHANNEL_KEYS
     if len(parts) == 2 and parts[0] == "groups":
@@ -1170,7 +1467,7 @@ def _apply_override(doc: dict[str, Any], path: str, value: Any) -> str | None:
         elif isinstance(node, dict):
             if part not in node:
                 allowed = _allowed_keys(parts[:depth])
-                if depth == 0 and part in ("routing", "channels", "groups"):
+                if depth == 0 and part in ("routing", "channels", "groups", "shifts"):
                     node[part] = {}
                 else:
                     names = list(node) if allowed is None else list(allowed)

@@ -28,6 +28,8 @@ __all__ = ["Arrivals", "generate_arrivals", "replication_rng"]
 _ARRIVALS, _HANDLE, _PATIENCE = 0, 1, 2
 # stream of the per-day busyness factors: channel slot -1 is not a channel
 _BUSYNESS = -1
+_INTERVAL_BUSYNESS = 3
+_MEASURED_DAY = 4
 
 
 def replication_rng(seed: int, replication: int, channel: int, purpose: int) -> np.random.Generator:
@@ -99,12 +101,56 @@ def busyness_factors(scenario: Scenario, seed: int, replication: int) -> np.ndar
     return replication_rng(seed, replication, _BUSYNESS, 0).gamma(shape, 1.0 / shape, days)
 
 
+def interval_factors(scenario: Scenario, seed: int, replication: int) -> np.ndarray:
+    """One gamma factor (mean 1, CV ``scenario.interval_uncertainty``) per interval of a
+    simulated day, on top of the day's busyness: days differ in shape, not only in size.
+    All ones (and no random draw) without interval uncertainty."""
+    cv = float(scenario.interval_uncertainty or 0.0)
+    if cv <= 0:
+        return np.ones(scenario.n_intervals)
+    shape = 1.0 / cv**2
+    rng = replication_rng(seed, replication, _BUSYNESS, _INTERVAL_BUSYNESS)
+    return rng.gamma(shape, 1.0 / shape, scenario.n_intervals)
+
+
+def rate_factors(scenario: Scenario, seed: int, replication: int) -> tuple[np.ndarray, np.ndarray]:
+    """What multiplies every arrival rate in each interval of one replication, and the
+    busyness factor of each day (per interval, then per 24-hour block).
+
+    The day's gamma busyness factor (per 24-hour block) times a gamma factor per
+    interval; or, when the scenario has measured days (``day_factors``), one of
+    them drawn at random with its size jittered (the smoothed bootstrap of
+    :class:`ccsim.staffing.days.DayVariation`, here without the planner's import).
+    """
+    if scenario.day_factors is not None:
+        rng = replication_rng(seed, replication, _BUSYNESS, _MEASURED_DAY)
+        rows = scenario.day_factors
+        level = np.log(np.maximum(rows.mean(axis=1), 1e-9))
+        width = silverman_bandwidth(level)
+        jitter = np.exp(width * rng.standard_normal() - width**2 / 2)
+        row = rows[rng.integers(len(rows))] * jitter
+        return row, np.array([float(row.mean())])
+    factor = busyness_factors(scenario, seed, replication)
+    day = (np.arange(scenario.n_intervals) * float(scenario.interval) // 86400.0).astype(np.int64)
+    per_day = factor[np.minimum(day, len(factor) - 1)]
+    return per_day * interval_factors(scenario, seed, replication), factor
+
+
+def silverman_bandwidth(values: np.ndarray) -> float:
+    """Silverman's rule-of-thumb kernel width for a smoothed bootstrap of ``values``."""
+    n = len(values)
+    if n < 2:
+        return 0.0
+    spread = float(np.std(values, ddof=1))
+    q75, q25 = np.percentile(values, [75, 25])
+    spread = min(spread, (q75 - q25) / 1.34) if q75 > q25 else spread
+    return 0.9 * spread * n ** (-0.2)
+
+
 def generate_arrivals(scenario: Scenario, seed: int, replication: int) -> Arrivals:
     """All contacts of replication ``replication`` of ``scenario`` under ``seed``."""
     length = float(scenario.interval)
-    factor = busyness_factors(scenario, seed, replication)
-    day = (np.arange(scenario.n_intervals) * length // 86400.0).astype(np.int64)
-    per_interval = factor[np.minimum(day, len(factor) - 1)]
+    per_interval, factor = rate_factors(scenario, seed, replication)
     parts = []
     for c, channel in enumerate(scenario.channels.values()):
         rng = replication_rng(seed, replication, c, _ARRIVALS)

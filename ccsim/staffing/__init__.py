@@ -32,7 +32,7 @@ from typing import Any
 from ccsim.durations import check_count
 from ccsim.scenario import Scenario
 from ccsim.sim import simulate
-from ccsim.staffing.days import busyness_quantile
+from ccsim.staffing.days import DayVariation, busyness_quantile
 from ccsim.staffing.plan import StaffingPlan
 from ccsim.staffing.requirement import (
     analytic_plan,
@@ -138,10 +138,11 @@ def _share(name: str, value: float) -> float:
 def _analytic(
     scenario: Scenario, keep_fixed: bool, days_met: float | None, design: float | None
 ) -> StaffingPlan:
-    """The analytic plan for the day at busyness quantile ``design`` (None: the average)."""
-    factor = 1.0 if design is None else busyness_quantile(scenario.volume_uncertainty, design)
+    """The analytic plan for a share ``design`` of days (None: the average day)."""
+    variation = DayVariation.of(scenario)
+    factor = 1.0 if design is None else busyness_quantile(variation.factor_cv, design)
     planned = planned_groups(scenario, keep_fixed)
-    requirement, analytic = analytic_plan(scenario, planned, factor)
+    requirement, analytic = analytic_plan(scenario, planned, design)
     return StaffingPlan(
         planned=planned,
         scenario=scenario,

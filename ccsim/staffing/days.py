@@ -19,9 +19,23 @@ Two scopes of a service-level target (the channel's ``per``):
   greedy allocation of Koole & van der Sluis ("Optimal shift scheduling with a
   global service level constraint", IIE Transactions 2003) — start every open
   interval at the fewest agents meeting its other targets (and stable), then add
-  one agent at a time where it raises the day's answered-within count most,
-  until the day's Erlang service level at volume × b_q reaches the target. Each
-  24-hour block of the horizon is a day of its own.
+  one agent at a time where it raises the day's answered-within count most.
+  For the average day (no ``days_met``) the greedy stops when the day's Erlang
+  service level reaches the target. For a share q of days it works on
+  *synthetic days* (:class:`DayVariation`): 1000 days drawn from the
+  scenario's day-to-day variation, each scored by Erlang per interval on its
+  own counts. With measured days (``day_factors``, written by ``ccsim fit``)
+  a synthetic day is a measured day — its size and its shape — resampled with
+  a small log-normal jitter of its size (a smoothed bootstrap, Silverman's
+  bandwidth): a few dozen days give a smooth quantile without assuming a
+  distribution. Without them: a gamma busyness factor per day
+  (``volume_uncertainty``), a gamma factor per interval and day
+  (``interval_uncertainty``: real days differ in shape, not only in size) and
+  Poisson counts. The
+  greedy adds the agent that most raises the service level of the failing days
+  closest to the target, until a share q of the synthetic days meets it (a
+  chance-constrained version of the same allocation). Each 24-hour block of the
+  horizon is a day of its own.
 
 Deferred channels (email, social) keep their backlog recursion at volume × b_q.
 """
@@ -29,14 +43,17 @@ Deferred channels (email, social) keep their backlog recursion at volume × b_q.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.stats import gamma
 
 from ccsim import erlang
 from ccsim.scenario import Channel
+from ccsim.sim.arrivals import silverman_bandwidth
 
 __all__ = [
+    "DayVariation",
     "busyness_quantile",
     "busyness_share",
     "day_blocks",
@@ -44,9 +61,70 @@ __all__ = [
     "day_service_level",
     "days_met_share",
     "interval_levels",
+    "levels_on_counts",
+    "synthetic_day_levels",
 ]
 
 _DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class DayVariation:
+    """How days vary, and the synthetic days drawn from it.
+
+    ``day_cv``: CV of the busyness factor per day; ``interval_cv``: CV of a factor
+    per interval and day (on top); ``seed``: seed of the synthetic days; ``days``:
+    how many are drawn; ``factors``: measured days × intervals (contacts ÷ mean
+    volume), resampled instead of the gamma factors when given.
+    """
+
+    day_cv: float = 0.0
+    interval_cv: float = 0.0
+    seed: int = 0
+    days: int = 1000
+    factors: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, scenario) -> DayVariation:
+        """The variation of a :class:`~ccsim.scenario.Scenario` (its seed for the draws)."""
+        return cls(
+            scenario.volume_uncertainty,
+            scenario.interval_uncertainty,
+            scenario.seed,
+            factors=scenario.day_factors,
+        )
+
+    @property
+    def factor_cv(self) -> float:
+        """CV of the product of the two factors: one interval's load factor on a day."""
+        return float(np.sqrt((1 + self.day_cv**2) * (1 + self.interval_cv**2) - 1))
+
+    def counts(self, volume: np.ndarray, idx: np.ndarray, stream: int = 0) -> np.ndarray:
+        """Synthetic days × intervals of contact counts for mean ``volume`` in the
+        scenario's intervals ``idx``; ``stream`` tells days apart (same draws every call).
+
+        With the days' own factors (the scenario's ``day_factors``: measured days, Poisson
+        noise included) a drawn day is a measured day with its size jittered (smoothed
+        bootstrap); else the two gamma factors and Poisson counts.
+        """
+        rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(7, stream)))
+        volume = np.asarray(volume, dtype=float)
+        if self.factors is not None:
+            rows = self.factors[:, idx]
+            level = (rows * volume).sum(axis=1) / max(volume.sum(), 1e-300)
+            level = np.log(np.maximum(level, 1e-9))
+            width = silverman_bandwidth(level)
+            pick = rng.integers(len(rows), size=self.days)
+            jitter = np.exp(width * rng.standard_normal(self.days) - width**2 / 2)
+            return rows[pick] * jitter[:, None] * volume
+        rate = np.broadcast_to(volume, (self.days, len(volume)))
+        if self.day_cv > 0:
+            shape = 1.0 / self.day_cv**2
+            rate = rate * rng.gamma(shape, 1.0 / shape, self.days)[:, None]
+        if self.interval_cv > 0:
+            shape = 1.0 / self.interval_cv**2
+            rate = rate * rng.gamma(shape, 1.0 / shape, rate.shape)
+        return rng.poisson(rate).astype(float)
 
 
 def busyness_quantile(cv: float, share: float) -> float:
@@ -113,25 +191,188 @@ def day_service_level(
 
 
 def day_requirement(
-    channel: Channel, interval: float, lower: np.ndarray, factor: float = 1.0
+    channel: Channel,
+    interval: float,
+    lower: np.ndarray,
+    share: float | None = None,
+    variation: DayVariation | None = None,
 ) -> np.ndarray:
-    """Fewest agents per interval (greedy, see the module doc) whose Erlang service level
-    over each day at volume × ``factor`` reaches ``channel.sl_target``.
+    """Fewest agents per interval (greedy, see the module doc) meeting ``channel.sl_target``
+    over each day: on the average day (``share`` None), or on a ``share`` of the synthetic
+    days of ``variation``.
 
     ``lower`` is the starting staffing (agents per interval meeting the channel's
     other targets); it is only ever raised.
     """
     agents = np.asarray(lower, dtype=np.int64).copy()
-    volume = channel.volume * factor
-    stable = np.where(volume > 0, np.floor(channel.slot_traffic(interval) * factor) + 1, 0)
+    volume = channel.volume
+    stable = np.where(volume > 0, np.floor(channel.slot_traffic(interval)) + 1, 0)
     if not channel.abandons:  # Erlang C needs a stable queue in every interval
         agents = np.maximum(agents, -(-stable.astype(np.int64) // channel.concurrency))
     agents = np.maximum(agents, (volume > 0).astype(np.int64))
     days = day_blocks(len(agents), interval)
     for day in np.unique(days[volume > 0]):
         idx = np.flatnonzero((days == day) & (volume > 0))
-        _fill_day(channel, interval, factor, agents, idx)
+        if share is None:
+            _fill_day(channel, interval, 1.0, agents, idx)
+        else:
+            counts = (variation or DayVariation()).counts(volume[idx], idx, stream=int(day))
+            _fill_share(_part(channel, idx), interval, agents, idx, counts, share)
     return agents
+
+
+def _part(channel: Channel, idx: np.ndarray) -> Channel:
+    """The channel restricted to intervals ``idx``."""
+    return dataclasses.replace(
+        channel,
+        volume=channel.volume[idx],
+        aht=channel.aht[idx],
+        patience=None if channel.patience is None else channel.patience[idx],
+    )
+
+
+def levels_on_counts(
+    channel: Channel, counts: np.ndarray, agents: np.ndarray, interval: float
+) -> np.ndarray:
+    """Erlang service level of each (day, interval) of ``counts`` (days × intervals of
+    ``channel``) with ``agents`` per interval; 0 where there are contacts and no agent."""
+    agents = np.broadcast_to(np.asarray(agents, dtype=np.int64), counts.shape)
+    aht = np.broadcast_to(channel.slot_aht, counts.shape)
+    out = np.zeros(counts.shape)
+    ok = (counts > 0) & (agents > 0)
+    if not ok.any():
+        return out
+    slots, target = agents[ok] * channel.concurrency, channel.target_time or 0.0
+    if channel.abandons:
+        patience = np.broadcast_to(channel.patience, counts.shape)[ok]
+        rate = counts[ok] / interval
+        out[ok] = erlang.erlang_a(rate, aht[ok], patience, slots, target).service_level
+    else:
+        out[ok] = erlang.service_level(counts[ok] * aht[ok] / interval, slots, aht[ok], target)
+    return out
+
+
+def _daily(counts: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Service level over each synthetic day (1 for a day without contacts)."""
+    total = counts.sum(axis=1)
+    return np.where(total > 0, (counts * levels).sum(axis=1) / np.maximum(total, 1), 1.0)
+
+
+def _fill_share(
+    part: Channel,
+    interval: float,
+    agents: np.ndarray,
+    idx: np.ndarray,
+    counts: np.ndarray,
+    share: float,
+) -> None:
+    """Add agents in intervals ``idx`` until a ``share`` of the synthetic days ``counts``
+    meet the target: each time where it most raises the failing days nearest the target.
+
+    The count of days met is not concave in the agents, so the greedy can end in a
+    corner: the result is the cheaper of the greedy and the smallest uniform uplift of
+    the per-interval Erlang plan meeting the same days, each trimmed of agents it no
+    longer needs."""
+    target, n_days = part.sl_target, len(counts)
+    own, floor = agents[idx].copy(), agents[idx].copy()
+    levels = levels_on_counts(part, counts, own, interval)
+    needed = int(np.ceil(share * n_days - 1e-9))
+    limit = int(own.sum()) + 20 * int(np.ceil(part.slot_traffic(interval).sum())) + 20 * len(idx)
+    while own.sum() < limit:
+        daily = _daily(counts, levels)
+        met = daily >= target - 1e-12
+        if met.sum() >= needed:
+            break
+        failing = np.flatnonzero(~met)
+        near = failing[np.argsort(-daily[failing])][: 2 * (needed - int(met.sum()))]
+        sub = counts[near]
+        gain = ((levels_on_counts(part, sub, own + 1, interval) - levels[near]) * sub).sum(axis=0)
+        gain = gain / np.maximum(sub.sum(), 1.0)
+        j = int(np.argmax(gain))
+        own[j] += 1
+        levels[:, j] = _column(part, counts, own, interval, j)
+    _trim_share(part, interval, counts, own, floor, levels, needed)
+    uplift = _uplift(part, interval, counts, floor, needed)
+    if uplift is not None:
+        levels = levels_on_counts(part, counts, uplift, interval)
+        _trim_share(part, interval, counts, uplift, floor, levels, needed)
+        if uplift.sum() < own.sum():
+            own = uplift
+    agents[idx] = own
+
+
+def _uplift(
+    part: Channel, interval: float, counts: np.ndarray, floor: np.ndarray, needed: int
+) -> np.ndarray | None:
+    """The per-interval Erlang plan for the volume × m, for the smallest m (1% steps, up
+    to 3) meeting the target on ``needed`` of the synthetic days ``counts``."""
+    traffic, aht, k = part.slot_traffic(interval), part.slot_aht, part.concurrency
+    extra = {"patience": part.patience} if part.abandons else {}
+    for step in range(201):
+        m = 1.0 + 0.01 * step
+        slots = erlang.required_agents(
+            traffic * m, aht, target_time=part.target_time, sl_target=part.sl_target, **extra
+        )
+        agents = np.maximum(floor, -(-np.asarray(slots, dtype=np.int64) // k))
+        levels = levels_on_counts(part, counts, agents, interval)
+        if (_daily(counts, levels) >= part.sl_target - 1e-12).sum() >= needed:
+            return agents
+    return None
+
+
+def _column(part: Channel, counts: np.ndarray, own: np.ndarray, interval: float, j: int):
+    """Service levels of interval ``j`` on every synthetic day at ``own[j]`` agents."""
+    return levels_on_counts(_part(part, np.array([j])), counts[:, [j]], own[[j]], interval)[:, 0]
+
+
+def _trim_share(
+    part: Channel,
+    interval: float,
+    counts: np.ndarray,
+    own: np.ndarray,
+    floor: np.ndarray,
+    levels: np.ndarray,
+    needed: int,
+) -> None:
+    """Take back single agents the greedy no longer needs (a later addition can make an
+    earlier one redundant), cheapest loss first, while ``needed`` days still meet the
+    target; never below ``floor`` (in place)."""
+    target = part.sl_target
+    tried = np.zeros(len(own), dtype=bool)
+    while True:
+        candidates = np.flatnonzero((own > floor) & ~tried)
+        if not candidates.size:
+            return
+        loss = np.array(
+            [((levels[:, j] - _column(part, counts, own - (np.arange(len(own)) == j), interval, j))
+              * counts[:, j]).sum() for j in candidates]
+        )  # fmt: skip
+        j = int(candidates[np.argmin(loss)])
+        own[j] -= 1
+        column = _column(part, counts, own, interval, j)
+        trial = levels.copy()
+        trial[:, j] = column
+        if (_daily(counts, trial) >= target - 1e-12).sum() >= needed:
+            levels[:, j] = column
+            tried[:] = False
+        else:
+            own[j] += 1
+            tried[j] = True
+
+
+def synthetic_day_levels(
+    channel: Channel, agents: np.ndarray, interval: float, variation: DayVariation
+) -> np.ndarray:
+    """The service level over each synthetic day (days × 24-hour blocks) with ``agents``."""
+    volume = channel.volume
+    days = day_blocks(len(volume), interval)
+    columns = []
+    for day in np.unique(days[volume > 0]):
+        idx = np.flatnonzero((days == day) & (volume > 0))
+        counts = variation.counts(volume[idx], idx, stream=int(day))
+        levels = levels_on_counts(_part(channel, idx), counts, agents[idx], interval)
+        columns.append(_daily(counts, levels))
+    return np.column_stack(columns) if columns else np.ones((variation.days, 0))
 
 
 def _fill_day(
@@ -165,22 +406,26 @@ def _fill_day(
         more[j] = interval_levels(single, agents[idx[one]] + 1, interval, factor)[0]
 
 
-def days_met_share(channel: Channel, agents: np.ndarray, interval: float, cv: float) -> float:
+def days_met_share(
+    channel: Channel, agents: np.ndarray, interval: float, variation: DayVariation
+) -> float:
     """Predicted share of days on which the channel's service-level target holds with
-    ``agents`` per interval, under busyness CV ``cv`` (Erlang; see the module doc).
+    ``agents`` per interval (see the module doc). NaN without a service-level target.
 
-    ``per = "day"``: the day's service level reaches the target; ``per = "interval"``:
-    every interval's does. For a multi-day horizon, the worst day counts. NaN without a
-    service-level target.
+    ``per = "day"``: the share of synthetic days whose service level over the day
+    reaches the target (every 24-hour block of a synthetic day). ``per = "interval"``:
+    the share of days whose load factor (busyness × interval factor, a gamma of CV
+    :attr:`DayVariation.factor_cv`) leaves every interval's Erlang service level at
+    the target or above.
     """
     if channel.sl_target is None or not np.any(channel.volume > 0):
         return float("nan")
+    if channel.sl_per == "day":
+        daily = synthetic_day_levels(channel, agents, interval, variation)
+        return float(np.mean(np.all(daily >= channel.sl_target - 1e-12, axis=1)))
 
     def holds(factor: float) -> bool:
-        if channel.sl_per == "day":
-            levels = day_service_level(channel, agents, interval, factor)
-        else:
-            levels = interval_levels(channel, agents, interval, factor)
+        levels = interval_levels(channel, agents, interval, factor)
         levels = levels[np.isfinite(levels)]
         return bool(np.all(levels >= channel.sl_target - 1e-9))
 
@@ -194,4 +439,4 @@ def days_met_share(channel: Channel, agents: np.ndarray, interval: float, cv: fl
     for _ in range(40):
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if holds(mid) else (lo, mid)
-    return busyness_share(cv, lo)
+    return busyness_share(variation.factor_cv, lo)

@@ -18,7 +18,7 @@ from ccsim.durations import format_duration
 from ccsim.results import Table, text_table, to_jsonable, write_json
 from ccsim.scenario import Channel, Scenario
 from ccsim.sim.metrics import day_band
-from ccsim.staffing.days import busyness_quantile, day_service_level, days_met_share
+from ccsim.staffing.days import DayVariation, days_met_share, synthetic_day_levels
 from ccsim.staffing.requirement import predicted_kpis
 
 __all__ = ["StaffingPlan"]
@@ -60,7 +60,8 @@ class StaffingPlan:
         daily service level's 10th/50th/90th percentiles across days.
 
         Simulated when verified (the share with its 95% Wilson interval); otherwise the
-        Erlang prediction under the scenario's day-to-day variation (a model, no interval).
+        Erlang prediction on days drawn from the scenario's day-to-day variation
+        (:class:`~ccsim.staffing.days.DayVariation`; a model, no interval).
         """
         sc = self.scenario
         if self.simulation is not None:
@@ -68,21 +69,19 @@ class StaffingPlan:
                 name: {**band, "source": "simulation"}
                 for name, band in day_band(self.simulation.days, sc).items()
             }
-        cv, recommended = sc.volume_uncertainty, self.channel_agents()
+        variation, recommended = DayVariation.of(sc), self.channel_agents()
         band = {}
         for name, channel in sc.channels.items():
             if channel.sl_target is None or channel.is_deferred(sc.interval):
                 continue
             agents = recommended[name]
+            daily = synthetic_day_levels(channel, agents, sc.interval, variation).min(axis=1)
             entry = {
                 "source": "erlang",
-                "days_met": days_met_share(channel, agents, sc.interval, cv),
+                "days_met": days_met_share(channel, agents, sc.interval, variation),
             }
-            for key, share in (("p10", 0.9), ("p50", 0.5), ("p90", 0.1)):
-                level = day_service_level(
-                    channel, agents, sc.interval, busyness_quantile(cv, share)
-                )
-                entry[f"service_level_{key}"] = float(np.nanmin(level))
+            for q in (10, 50, 90):
+                entry[f"service_level_p{q}"] = float(np.percentile(daily, q))
             band[name] = entry
         return band
 
@@ -152,7 +151,9 @@ class StaffingPlan:
             columns = {name: base[name] for name in base.columns}
         else:
             predicted = [
-                predicted_kpis(channel, recommended[name], sc.interval, sc.volume_uncertainty)
+                predicted_kpis(
+                    channel, recommended[name], sc.interval, DayVariation.of(sc).factor_cv
+                )
                 for name, channel in sc.channels.items()
             ]
             columns = {
@@ -304,8 +305,11 @@ class StaffingPlan:
     def _band_rows(self, band: dict[str, dict[str, float]]) -> list[list[str]]:
         """Rows of the across-days table of :meth:`describe` (header first)."""
         sc = self.scenario
-        source = "simulated days" if self.simulation is not None else "Erlang, day-to-day CV"
-        source += "" if self.simulation is not None else f" {sc.volume_uncertainty:.2f}"
+        source = "simulated days"
+        if self.simulation is None:
+            source = f"Erlang on 1000 drawn days, CV {sc.volume_uncertainty:.2f} per day"
+            if sc.interval_uncertainty:
+                source += f", {sc.interval_uncertainty:.2f} per interval"
         rows = [[f"across days ({source})", "days met", "SL P10", "SL P50", "SL P90"]]
         for name, entry in band.items():
             met = entry.get("days_met", float("nan"))

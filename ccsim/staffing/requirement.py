@@ -47,7 +47,12 @@ import numpy as np
 
 from ccsim import erlang
 from ccsim.scenario import Channel, Scenario
-from ccsim.staffing.days import busyness_quantile, day_requirement, interval_levels
+from ccsim.staffing.days import (
+    DayVariation,
+    busyness_quantile,
+    day_requirement,
+    interval_levels,
+)
 
 __all__ = ["analytic_plan", "channel_requirement", "planned_groups", "predicted_kpis"]
 
@@ -115,7 +120,12 @@ def _deferred_requirement(
 
 
 def channel_requirement(
-    channel: Channel, interval: float, open_: np.ndarray | None = None, factor: float = 1.0
+    channel: Channel,
+    interval: float,
+    open_: np.ndarray | None = None,
+    factor: float = 1.0,
+    share: float | None = None,
+    variation: DayVariation | None = None,
 ) -> np.ndarray:
     """Analytic agents per interval (int array) meeting every target of ``channel``.
 
@@ -125,29 +135,42 @@ def channel_requirement(
     module documentation. The volume is taken × ``factor`` (a busy day: see
     :mod:`ccsim.staffing.days`). A live channel whose service level is measured
     per day (``per = "day"``) gets the cheapest staffing meeting it over each
-    day (:func:`ccsim.staffing.days.day_requirement`).
+    day — the average day, or a ``share`` of the synthetic days of ``variation``
+    (:func:`ccsim.staffing.days.day_requirement`; its other targets at volume ×
+    ``factor``).
     """
+    by_day = channel.sl_per == "day" and channel.sl_target is not None
+    if by_day and not channel.is_deferred(interval):
+        try:
+            others = dataclasses.replace(
+                channel, sl_target=None, target_time=None, volume=channel.volume * factor
+            )
+            lower = _live_requirement(others, interval) if others.has_target else 0
+            lower = np.broadcast_to(lower, channel.volume.shape)
+            return day_requirement(channel, interval, lower, share, variation)
+        except ValueError as exc:
+            raise ValueError(f"channels.{channel.name}: {exc}") from None
     if factor != 1.0:
         channel = dataclasses.replace(channel, volume=channel.volume * factor)
     try:
         if channel.is_deferred(interval):
             return _deferred_requirement(channel, interval, open_)
-        if channel.sl_per == "day" and channel.sl_target is not None:
-            others = dataclasses.replace(channel, sl_target=None, target_time=None)
-            lower = _live_requirement(others, interval) if others.has_target else 0
-            return day_requirement(channel, interval, np.broadcast_to(lower, channel.volume.shape))
         return _live_requirement(channel, interval)
     except ValueError as exc:  # e.g. a volume typo beyond what Erlang counts exactly
         raise ValueError(f"channels.{channel.name}: {exc}") from None
 
 
 def analytic_plan(
-    scenario: Scenario, planned: tuple[str, ...], factor: float = 1.0
+    scenario: Scenario, planned: tuple[str, ...], days_met: float | None = None
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """(channel requirement, group staffing) of the analytic plan, for volumes × ``factor``
-    (the busyness of the day planned for); see the module doc."""
+    """(channel requirement, group staffing) of the analytic plan: for the average day, or
+    for a share ``days_met`` of days (:mod:`ccsim.staffing.days`); see the module doc."""
+    variation = DayVariation.of(scenario)
+    factor = 1.0 if days_met is None else busyness_quantile(variation.factor_cv, days_met)
     requirement = {
-        name: channel_requirement(channel, scenario.interval, scenario.open_intervals, factor)
+        name: channel_requirement(
+            channel, scenario.interval, scenario.open_intervals, factor, days_met, variation
+        )
         for name, channel in scenario.channels.items()
     }
     homes = scenario.home_groups(planned)
