@@ -85,6 +85,7 @@ def plot_simulation(result: Any) -> Figure:
             sl = table["service_level"][rows] * 100
             lo = table["service_level_lo"][rows] * 100
             hi = table["service_level_hi"][rows] * 100
+            _day_fan(right, x, table, rows, "#1f5fa8")
             right.fill_between(x, lo, hi, color="#1f5fa8", alpha=0.2, label="95% CI", step=None)
             right.plot(x, sl, color="#1f5fa8", marker="o", ms=3, label="service level")
             if channel.sl_target is not None:
@@ -207,27 +208,37 @@ def plot_sweep(
 # --- staffing plans: forecast, agents (Erlang vs verified), simulated service level ----------
 
 
-def _service_level_panel(ax2, sim, name: str, channel, x, positions, labels) -> None:
-    """The simulated service level of a verified plan per interval, its 95% band, the target."""
-    rows = sim["channel"] == name
+def _day_fan(ax, x, table, rows, color: str) -> None:
+    """The service level across days as a fan: the 10th–90th percentile band (%)."""
+    if "service_level_p10" not in table:
+        return
+    p10 = table["service_level_p10"][rows] * 100
+    p90 = table["service_level_p90"][rows] * 100
+    if np.isfinite(p10).any() and np.nanmax(np.abs(p90 - p10), initial=0) > 0.05:
+        ax.fill_between(x, p10, p90, color=color, alpha=0.1, label="days: 10th–90th percentile")
+
+
+def _service_level_panel(
+    ax2, table, name: str, channel, x, positions, labels, simulated: bool
+) -> None:
+    """A plan's service level per interval (simulated, or predicted by Erlang), its spread
+    across days (10th–90th percentile), its 95% band when simulated, and the target."""
+    rows = table["channel"] == name
     open_ = channel.volume > 0
-    level = np.where(open_, sim["service_level"][rows], np.nan) * 100
-    lo = np.where(open_, sim["service_level_lo"][rows], np.nan) * 100
-    hi = np.where(open_, sim["service_level_hi"][rows], np.nan) * 100
-    ax2.fill_between(x, lo, hi, color="#b03a2e", alpha=0.2, label="95% CI")
-    ax2.plot(
-        x,
-        level,
-        color="#b03a2e",
-        marker="o",
-        ms=3,
-        label="simulated service level, verified plan",
-    )
+    level = np.where(open_, table["service_level"][rows], np.nan) * 100
+    masked = {k: np.where(open_, table[k][rows], np.nan) for k in table if k.startswith("service")}
+    _day_fan(ax2, x, masked, slice(None), "#b03a2e")
+    if simulated:
+        lo, hi = masked["service_level_lo"] * 100, masked["service_level_hi"] * 100
+        ax2.fill_between(x, lo, hi, color="#b03a2e", alpha=0.25, label="95% CI")
+    what = "simulated service level" if simulated else "Erlang service level"
+    ax2.plot(x, level, color="#b03a2e", marker="o", ms=3, label=f"{what} (mean day)")
     if channel.sl_target is not None:
         ax2.axhline(channel.sl_target * 100, color="black", ls="--", lw=1, label="target")
     ax2.set_ylim(0, 105)
     ax2.set_ylabel("% answered in time")
-    ax2.set_title(f"{name}: service level of the verified plan", loc="left", fontsize=10)
+    plan_kind = "verified plan" if simulated else "plan"
+    ax2.set_title(f"{name}: service level of the {plan_kind}", loc="left", fontsize=10)
     ax2.legend(loc="lower left", fontsize=8, frameon=False)
     ax2.grid(axis="y", alpha=0.3)
     ax2.set_xticks(positions)
@@ -239,14 +250,17 @@ def plot_staffing(plan: Any) -> Figure:
 
     One row per channel. Left: forecast volume per interval (bars) with the
     agents of the Erlang plan (dashed) and of the verified plan (solid) on the
-    right axis. Right (verified plans only): the simulated service level per
-    interval with its 95% confidence band and the target as a dashed line.
+    right axis. Right (channels with a service-level target): the service level
+    per interval — simulated with its 95% confidence band for a verified plan,
+    else Erlang's prediction — with its spread across days (10th–90th
+    percentile, a fan) and the target as a dashed line.
     """
     sc = plan.scenario
     names = list(sc.channels)
     recommended = plan.channel_agents()
-    sim = plan.simulation.intervals if plan.simulation is not None else None
-    ncols = 2 if sim is not None else 1
+    table = plan.intervals_table()
+    has_level = any(c.target_time is not None for c in sc.channels.values())
+    ncols = 2 if has_level else 1
     fig, axes = _figure(len(names), ncols, figsize=(7.5 * ncols, 2.9 * len(names) + 0.6))
     x = np.arange(sc.n_intervals)
     positions, labels = _tick_labels(list(sc.starts), max_labels=12)
@@ -296,10 +310,15 @@ def plot_staffing(plan: Any) -> Figure:
         )
         ax.set_xticks(positions)
         ax.set_xticklabels(labels, rotation=45, ha="right", fontsize=8)
-        if sim is not None:
-            _service_level_panel(axes[row, 1], sim, name, channel, x, positions, labels)
+        if has_level:
+            simulated = plan.simulation is not None
+            _service_level_panel(
+                axes[row, 1], table, name, channel, x, positions, labels, simulated
+            )
     analytic, final = plan.agent_hours(plan.analytic_agents), plan.agent_hours()
     title = f"{sc.name}: staffing plan — {analytic:.0f} agent-hours by Erlang"
+    if plan.days_met is not None:
+        title += f" for {plan.days_met:.0%} of days"
     if plan.verified:
         title += f", {final:.0f} verified by simulation ({plan.replications} days per run)"
     fig.suptitle(title, fontsize=12)

@@ -231,8 +231,25 @@ class SimulationResult:
             + (f", warm-up {format_duration(self.warmup)}" if self.warmup else ""),
             *text_table(rows),
         ]
+        lines += self._band_lines()
         lines.append("counts are means per replication; unanswered = still waiting at the end")
         return "\n".join(lines)
+
+    def _band_lines(self) -> list[str]:
+        """Across simulated days (two or more): the share meeting each service-level target
+        with its 95% interval, and the daily service level's percentiles."""
+        band = day_band(self.days, self.scenario)
+        if not band or self.replications < 2:
+            return []
+        rows = [["across days", "days", "days met (95% CI)", "SL P10", "SL P50", "SL P90"]]
+        for name, entry in band.items():
+            met = "–"
+            if "days_met" in entry and np.isfinite(entry["days_met"]):
+                met = f"{entry['days_met']:.0%} ({entry['days_met_lo']:.0%}–"
+                met += f"{entry['days_met_hi']:.0%})"
+            levels = [_pct(entry[f"service_level_p{q}"]) for q in (10, 50, 90)]
+            rows.append([name, str(entry["days"]), met, *levels])
+        return ["", *text_table(rows)]
 
     def contacts_table(self) -> Table:
         """The contacts with channel and group names instead of indexes (for CSV)."""
