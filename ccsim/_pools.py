@@ -19,10 +19,15 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from typing import Any
 
-__all__ = ["default_jobs", "kept_pool", "new_pool", "stop_pool", "forget_pool"]
+__all__ = ["dask_client", "default_jobs", "kept_pool", "new_pool", "stop_pool", "forget_pool"]
+
+EXECUTORS = ("processes", "dask")
+"""Where replications run: a kept process pool, or a Dask cluster (:func:`dask_client`)."""
 
 
 def default_jobs() -> int:
@@ -81,3 +86,55 @@ def stop_pool(pool: ProcessPoolExecutor, futures: Iterable[Future] = ()) -> None
         process.join(timeout=10)
     if manager is not None:
         manager.join(timeout=10)
+
+
+@contextmanager
+def dask_client(jobs: int, scheduler: Any = None) -> Iterator[Any]:
+    """A ``dask.distributed`` client for the ``with`` block.
+
+    ``scheduler`` is a ``Client`` (yielded as it is: its owner closes it), a cluster
+    object (``LocalCluster``, …), the address of a running scheduler
+    (``"tcp://host:8786"``), or None: a ``LocalCluster`` of ``jobs`` single-threaded
+    worker processes, started for the block and closed after it. ImportError names the
+    extra to install; a malformed address is a ValueError, one that does not answer an
+    OSError.
+    """
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise ImportError(
+            "the dask executor needs dask.distributed: pip install 'ccsim[dask]'"
+        ) from None
+    if hasattr(scheduler, "submit"):  # a Client the caller owns
+        yield scheduler
+        return
+    cluster = None
+    if scheduler is None:
+        import logging
+
+        cluster = LocalCluster(
+            n_workers=jobs,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        client = Client(cluster)
+    elif isinstance(scheduler, str):
+        try:
+            client = Client(scheduler, timeout="30s")
+        except OSError as exc:
+            raise OSError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        except (ValueError, TypeError) as exc:
+            raise ValueError(
+                f"Dask scheduler {scheduler!r}: expected an address such as "
+                f"tcp://host:8786 ({exc})"
+            ) from None
+    else:  # a cluster object
+        client = Client(scheduler)
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

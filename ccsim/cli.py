@@ -8,9 +8,18 @@ message, never a traceback.
 
 from __future__ import annotations
 
-import click
+try:  # Ctrl-C while the command line loads: one line and exit 130, as in a command
+    import click
 
-from ccsim import __version__
+    from ccsim import __version__
+except KeyboardInterrupt:
+    import sys
+
+    sys.stderr.write("\ninterrupted: nothing was written\n")
+    raise SystemExit(130) from None
+
+_SEED = click.IntRange(min=0, max=2**63 - 1)  # seeds are stored as 64-bit integers
+_INTERRUPTED = "\ninterrupted: files already written are whole; the rest were not written"
 
 
 class InputError(click.ClickException):
@@ -22,12 +31,18 @@ class InputError(click.ClickException):
 class _Commands(click.Group):
     """The command group: Ctrl-C ends any command with exit code 130 and one line."""
 
+    def make_context(self, *args, **kwargs) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt:  # while the arguments are read
+            click.echo(_INTERRUPTED, err=True)
+            raise click.exceptions.Exit(130) from None
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
-            click.echo("\ninterrupted: files already written are whole; the rest were not written",
-                       err=True)  # fmt: skip
+            click.echo(_INTERRUPTED, err=True)
             ctx.exit(130)
 
 
@@ -420,7 +435,7 @@ def _all_cores(jobs: int | None) -> int:
     help="Simulated days per verification run.",
 )
 @click.option(
-    "--seed", type=click.IntRange(min=0), default=None, help="Seed (default: the scenario's)."
+    "--seed", type=_SEED, default=None, help="Seed (default: the scenario's)."
 )
 @_jobs_option
 @click.option(
@@ -481,11 +496,8 @@ def staff(
     except (ValueError, MemoryError) as exc:
         raise InputError(str(exc) or "not enough memory for this scenario") from None
     if out_dir is not None:
-        _write_outputs(out_dir, lambda: plan.write(out_dir))
-        if plot:
-            from ccsim.plots import plot_staffing
-
-            _write_figure(out_dir, "staffing.png", lambda: plot_staffing(plan))
+        figures = {"staffing.png": lambda: _plots().plot_staffing(plan)} if plot else {}
+        _write_set(out_dir, plan.write, figures)
     if as_json:
         click.echo(json.dumps(plan.summary(), indent=2, ensure_ascii=False))
     else:
@@ -501,6 +513,17 @@ def _load_scenario(path: str, sets: tuple[str, ...] = ()):
     """Load a scenario with its ``--set`` changes, or raise InputError listing every
     problem (exit 2)."""
     from ccsim.scenario import ScenarioError, load_scenario
+
+    overrides = _set_overrides(sets) if sets else {}  # (the sweep package loads slowly)
+    try:
+        loaded = load_scenario(path)
+        return loaded.with_overrides(overrides) if overrides else loaded
+    except ScenarioError as exc:
+        raise _scenario_input_error(exc) from None
+
+
+def _set_overrides(sets: tuple[str, ...]) -> dict:
+    """The ``--set KEY=VALUE`` changes as overrides; InputError for a bad one."""
     from ccsim.sweep.errors import SweepError
     from ccsim.sweep.grid import parse_set
 
@@ -515,11 +538,7 @@ def _load_scenario(path: str, sets: tuple[str, ...] = ()):
             overrides[axis.key] = axis.values[0]
     except SweepError as exc:
         raise InputError(str(exc)) from None
-    try:
-        loaded = load_scenario(path)
-        return loaded.with_overrides(overrides) if overrides else loaded
-    except ScenarioError as exc:
-        raise _scenario_input_error(exc) from None
+    return overrides
 
 
 def _write_outputs(out_dir: str, write) -> None:
@@ -528,6 +547,32 @@ def _write_outputs(out_dir: str, write) -> None:
         write()
     except OSError as exc:
         raise InputError(f"--out {out_dir}: cannot write: {exc.strerror or exc}") from None
+
+
+def _plots():
+    from ccsim import plots
+
+    return plots
+
+
+def _write_set(out_dir: str, write, figures) -> None:
+    """Write one run's files into ``out_dir`` as a set that replaces the previous run's
+    (:func:`ccsim.results.output_set`): ``write(directory)`` and each figure ``draw()`` of
+    ``figures`` (file name → draw); a file-system error names ``--out`` (exit 2)."""
+    from pathlib import Path
+
+    from ccsim.results import output_set
+
+    def write_all() -> None:
+        with output_set(out_dir) as stage:
+            write(stage)
+            if figures:
+                from ccsim.plots import save_figure
+
+                for name, draw in figures.items():
+                    save_figure(draw(), Path(stage) / name)
+
+    _write_outputs(out_dir, write_all)
 
 
 def _write_figure(out_dir: str, name: str, draw) -> None:
@@ -635,7 +680,7 @@ def _print_sweep(plan, table, counts, out_dir: str, plot: bool, as_json: bool) -
 )
 @click.option(
     "--seed",
-    type=click.IntRange(min=0),
+    type=_SEED,
     default=None,
     help="Base seed (default: the scenario's); each point's seed derives from it.",
 )
@@ -706,7 +751,7 @@ def sweep_command(
 
     from ccsim.scenario import ScenarioError
     from ccsim.sweep import (
-        PointError,
+        RunError,
         SweepError,
         SweepInterrupted,
         plan_sweep,
@@ -742,7 +787,7 @@ def sweep_command(
         raise _scenario_input_error(exc) from None
     except SweepError as exc:
         raise InputError(str(exc)) from None
-    except PointError as exc:
+    except RunError as exc:  # a point, a file that cannot be written, Dask that does not start
         raise click.ClickException(
             f"{exc}\nfinished points are kept in {out_dir}: rerun the same command to resume"
         ) from None
@@ -765,7 +810,7 @@ def sweep_command(
     help="Independent simulated days (95% CIs need at least 2).",
 )
 @click.option(
-    "--seed", type=click.IntRange(min=0), default=None, help="Seed (default: the scenario's)."
+    "--seed", type=_SEED, default=None, help="Seed (default: the scenario's)."
 )
 @_jobs_option
 @click.option(
@@ -819,15 +864,13 @@ def simulate_command(
                 warmup=warmup_s,
                 progress=bar.update,
                 jobs=_all_cores(jobs),
+                contacts=with_contacts,
             )
         except (ValueError, MemoryError) as exc:
             raise InputError(str(exc) or "not enough memory for this scenario") from None
     if out_dir is not None:
-        _write_outputs(out_dir, lambda: result.write(out_dir, contacts=with_contacts))
-        if plot:
-            from ccsim.plots import plot_simulation
-
-            _write_figure(out_dir, "simulation.png", lambda: plot_simulation(result))
+        figures = {"simulation.png": lambda: _plots().plot_simulation(result)} if plot else {}
+        _write_set(out_dir, lambda stage: result.write(stage, contacts=with_contacts), figures)
     if as_json:
         click.echo(json.dumps(result.summary(), indent=2, ensure_ascii=False))
     else:
@@ -914,7 +957,7 @@ def fit_command(
     help="Simulated days per verification run.",
 )
 @click.option(
-    "--seed", type=click.IntRange(min=0), default=None, help="Seed (default: the scenario's)."
+    "--seed", type=_SEED, default=None, help="Seed (default: the scenario's)."
 )
 @_jobs_option
 @click.option(
@@ -985,6 +1028,109 @@ def roster_command(
             f"wrote {out_dir}/shifts.csv, coverage.csv, summary.json"
             + (", roster.png" if plot else "")
         )
+
+
+@cli.command("backtest")
+@click.argument("plan_dir", type=click.Path(path_type=str))
+@click.option(
+    "--history",
+    required=True,
+    type=click.Path(path_type=str),
+    help="CSV of contacts per date and interval (date, start, a column per channel).",
+)
+@click.option(
+    "--scenario",
+    type=click.Path(path_type=str),
+    help="The plan's scenario file (default: the one PLAN_DIR/summary.json echoes).",
+)
+@click.option("--weekday", "weekdays", help="Replay these weekdays only, e.g. Sun or Sun,Mon.")
+@click.option("--days", "days", help="Same as --weekday (a list of weekdays).")
+@click.option("--from", "date_from", metavar="DATE", help="First date to replay (YYYY-MM-DD).")
+@click.option("--to", "date_to", metavar="DATE", help="Last date to replay (YYYY-MM-DD).")
+@click.option("--exclude", metavar="DATES", help="Dates to leave out, e.g. 2026-09-13,2026-09-20.")
+@click.option("--column", "columns", multiple=True, metavar="CHANNEL=COLUMN",
+              help="Read a channel's counts from another column, e.g. voice=calls.")  # fmt: skip
+@click.option(
+    "--replications",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Replications per simulated day (channels Erlang C does not describe).",
+)
+@click.option("--seed", type=_SEED, default=None,
+              help="Seed of the simulated days (default: the scenario's).")  # fmt: skip
+@_jobs_option
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=str), default=None,
+              help="Directory for backtest.csv and summary.json (and backtest.png).")  # fmt: skip
+@click.option("--plot", is_flag=True, help="Also draw backtest.png into --out.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def backtest_command(
+    plan_dir, history, scenario, weekdays, days, date_from, date_to, exclude, columns,
+    replications, seed, jobs, out_dir, plot, as_json,
+) -> None:  # fmt: skip
+    """Replay the real days of a history against a plan written by ccsim staff --out DIR.
+
+    Per day and channel: the service level over the day with the plan's agents (exact
+    Erlang C per interval on the day's counts for a single queue without abandonment,
+    else simulation), whether it met the target; then the share of days meeting each
+    target with its 95% interval, and the plan's agent-hours.
+    """
+    import json
+    import sys
+
+    from ccsim.scenario import ScenarioError
+    from ccsim.staffing.backtest import backtest_plan
+
+    if plot and out_dir is None:
+        raise InputError("--plot needs --out DIR to write the figure into")
+    mapping = {}
+    for text in columns:
+        channel, sep, column = text.partition("=")
+        if not sep or not channel.strip() or not column.strip():
+            raise InputError(f"--column {text}: expected CHANNEL=COLUMN, e.g. voice=calls")
+        mapping[channel.strip()] = column.strip()
+    wanted = [w.strip() for w in (weekdays or days or "").split(",") if w.strip()]
+    skip = [d.strip() for d in (exclude or "").split(",") if d.strip()]
+    try:
+        result = backtest_plan(
+            plan_dir, history, scenario=scenario, weekdays=wanted or None, date_from=date_from,
+            date_to=date_to, exclude=skip, column_map=mapping, replications=replications,
+            seed=seed, jobs=_all_cores(jobs),
+            progress=_days_progress() if sys.stderr.isatty() and not as_json else None,
+        )  # fmt: skip
+    except ScenarioError as exc:
+        raise _scenario_input_error(exc) from None
+    except (ValueError, OSError, MemoryError) as exc:
+        raise InputError(str(exc) or "not enough memory for this backtest") from None
+    if out_dir is not None:
+        _write_outputs(out_dir, lambda: result.write(out_dir))
+        if plot:
+            from ccsim.plots import plot_backtest
+
+            _write_figure(out_dir, "backtest.png", lambda: plot_backtest(result))
+    if as_json:
+        click.echo(json.dumps(result.summary(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(result.describe())
+        if out_dir is not None:
+            extra = ", backtest.png" if plot else ""
+            click.echo(f"wrote {out_dir}/backtest.csv, summary.json{extra}")
+
+
+def _days_progress():
+    """A ``progress(done, total)`` callback drawing a bar of simulated days on stderr."""
+    state: dict = {}
+
+    def progress(done: int, total: int) -> None:
+        if "bar" not in state:
+            state["bar"] = click.progressbar(length=total, label="simulated days", show_pos=True,
+                                             file=click.get_text_stream("stderr"))  # fmt: skip
+            state["bar"].__enter__()
+        state["bar"].update(1)
+        if done >= total:
+            state["bar"].__exit__(None, None, None)
+
+    return progress
 
 
 def main() -> None:

@@ -83,6 +83,9 @@ class Deterministic(Distribution):
 
 MAX_CV = 100.0
 """Largest coefficient of variation taken (real handle times and patience: 0.3–3)."""
+MIN_CV = 0.001
+"""Smallest coefficient of variation taken (below it the shape parameters overflow;
+use ``Deterministic``)."""
 
 
 @dataclass(frozen=True)
@@ -92,8 +95,11 @@ class _ShapeByCV(Distribution):
     cv_value: float = 1.0
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.cv_value) and 0 < self.cv_value <= MAX_CV):
-            raise ValueError(f"cv must be a number > 0 and ≤ {MAX_CV:g}, got {self.cv_value!r}")
+        if not (math.isfinite(self.cv_value) and MIN_CV <= self.cv_value <= MAX_CV):
+            raise ValueError(
+                f"cv must be a number > 0 (at least {MIN_CV:g}) and ≤ {MAX_CV:g}, "
+                f"got {self.cv_value!r}"
+            )
 
     @property
     def cv(self) -> float:

@@ -47,9 +47,9 @@ def parse_duration(value: str | float | int) -> float:
     negative.
     """
     if isinstance(value, bool):
-        raise ValueError(f"expected a duration such as '20s' or '30min', got {value!r}")
+        raise ValueError(f"expected a duration such as '20s' or '30min', got {_shown(value)}")
     if isinstance(value, (int, float)):
-        seconds = float(value)
+        seconds = _float(value)
     elif isinstance(value, str):
         text = value.strip()
         try:
@@ -57,22 +57,39 @@ def parse_duration(value: str | float | int) -> float:
         except ValueError:
             seconds = _parse_parts(text, value)
     else:
-        raise ValueError(f"expected a duration such as '20s' or '30min', got {value!r}")
+        raise ValueError(f"expected a duration such as '20s' or '30min', got {_shown(value)}")
     if not math.isfinite(seconds) or seconds < 0:
-        raise ValueError(f"expected a duration ≥ 0, got {value!r}")
+        raise ValueError(f"expected a duration ≥ 0, got {_shown(value)}")
     return seconds
+
+
+def _shown(value: object) -> str:
+    """``repr(value)`` cut to 40 characters (an int of thousands of digits has no repr)."""
+    if isinstance(value, int) and abs(value) >= 10**40:
+        return "an integer of more than 40 digits"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _float(value: int | float) -> float:
+    """``float(value)``; an int beyond float range is infinite (refused by the callers)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def _parse_parts(text: str, original: object) -> float:
     pos = 0
     total = 0.0
     if not text:
-        raise ValueError(f"expected a duration such as '20s' or '30min', got {original!r}")
+        raise ValueError(f"expected a duration such as '20s' or '30min', got {_shown(original)}")
     while pos < len(text):
         match = _PART.match(text, pos)
         if not match or match.group(2).lower() not in _UNIT_SECONDS:
             raise ValueError(
-                f"expected a duration such as '20s', '2min', '4h' or '1h30min', got {original!r}"
+                "expected a duration such as '20s', '2min', '4h' or '1h30min', "
+                f"got {_shown(original)}"
             )
         total += float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
         pos = match.end()
@@ -99,19 +116,21 @@ def parse_share(value: str | float | int) -> float:
     checks (e.g. strictly between 0 and 1) are the caller's, who knows the field.
     """
     if isinstance(value, bool):
-        raise ValueError(f"expected a share such as 0.8 or '80%', got {value!r}")
+        raise ValueError(f"expected a share such as 0.8 or '80%', got {_shown(value)}")
     if isinstance(value, (int, float)):
-        share = float(value)
+        share = _float(value)
     elif isinstance(value, str):
         text = value.strip()
         try:
             share = float(text[:-1]) / 100.0 if text.endswith("%") else float(text)
         except ValueError:
-            raise ValueError(f"expected a share such as 0.8 or '80%', got {value!r}") from None
+            raise ValueError(
+                f"expected a share such as 0.8 or '80%', got {_shown(value)}"
+            ) from None
     else:
-        raise ValueError(f"expected a share such as 0.8 or '80%', got {value!r}")
+        raise ValueError(f"expected a share such as 0.8 or '80%', got {_shown(value)}")
     if not math.isfinite(share):
-        raise ValueError(f"expected a finite share, got {value!r}")
+        raise ValueError(f"expected a finite share, got {_shown(value)}")
     return share
 
 
@@ -131,5 +150,5 @@ def check_count(name: str, value: Any, minimum: int = 0, why: str = "") -> int:
     except (TypeError, ValueError, OverflowError):
         whole = False
     if not whole or value < minimum:
-        raise ValueError(f"{name} must be a whole number ≥ {minimum}{why}, got {value!r}")
+        raise ValueError(f"{name} must be a whole number ≥ {minimum}{why}, got {_shown(value)}")
     return int(value)

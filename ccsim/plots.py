@@ -18,7 +18,14 @@ from matplotlib.figure import Figure
 from ccsim.durations import format_duration
 from ccsim.results import atomic_path
 
-__all__ = ["plot_roster", "plot_simulation", "plot_staffing", "plot_sweep", "save_figure"]
+__all__ = [
+    "plot_backtest",
+    "plot_roster",
+    "plot_simulation",
+    "plot_staffing",
+    "plot_sweep",
+    "save_figure",
+]
 
 
 def _figure(nrows: int, ncols: int, figsize: tuple[float, float]) -> tuple[Figure, np.ndarray]:
@@ -413,3 +420,64 @@ def _gantt(ax, rows: list, templates: list[str]) -> None:
     ax.set_ylabel("shifts")
     if rows:
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+
+
+# --- backtests: the service level of each real day against the target -----------------------
+
+
+def plot_backtest(backtest: Any) -> Figure:
+    """A backtest (:func:`ccsim.staffing.backtest.backtest_plan`) as a PNG: per channel, the
+    service level over each real day in date order against the target (dashed), the days
+    that missed it marked in red, the 95% interval of a simulated day as an error bar,
+    and the day's offered contacts as light bars behind (right axis)."""
+    sc, days = backtest.scenario, backtest.days
+    names = list(backtest.methods)
+    summary = backtest.channels()
+    fig, axes = _figure(len(names), 1, figsize=(11, 3.2 * len(names) + 0.6))
+    for row, name in enumerate(names):
+        ax, channel, entry = axes[row, 0], sc.channels[name], summary[name]
+        rows = days["channel"] == name
+        dates = list(days["date"][rows])
+        x = np.arange(len(dates))
+        level, met = days["service_level"][rows] * 100, days["met"][rows]
+        behind = ax.twinx()
+        behind.bar(x, days["offered"][rows], color="#c9d6e8", width=0.8, label="offered")
+        behind.set_ylabel("contacts / day")
+        behind.set_ylim(0, max(1.0, float(np.max(days["offered"][rows], initial=0))) * 1.8)
+        ax.set_zorder(behind.get_zorder() + 1)
+        ax.patch.set_visible(False)
+        lo, hi = days["service_level_lo"][rows] * 100, days["service_level_hi"][rows] * 100
+        if np.isfinite(lo).any():
+            ax.errorbar(x, level, yerr=[level - lo, hi - level], fmt="none", ecolor="#7f8c8d",
+                        lw=1, capsize=2, label="95% CI (simulated day)")  # fmt: skip
+        ax.plot(x, level, color="#1f5fa8", marker="o", ms=4, lw=1, label="service level")
+        missed = met == 0
+        ax.plot(x[missed], level[missed], "o", color="#b03a2e", ms=7, label="missed")
+        if channel.sl_target is not None:
+            ax.axhline(channel.sl_target * 100, color="black", ls="--", lw=1, label="target")
+        ax.set_ylim(0, 105)
+        ax.set_ylabel("% answered in time, over the day")
+        title = f"{_title(name, channel)}, over each real day"
+        if "days_met" in entry and entry["days"]:
+            title += (
+                f": met on {entry['days_met_count']} of {entry['days']} "
+                f"({entry['days_met']:.0%}, 95% CI {entry['days_met_lo']:.0%}–"
+                f"{entry['days_met_hi']:.0%})"
+            )
+        ax.set_title(title, loc="left", fontsize=10)
+        handles, texts = ax.get_legend_handles_labels()
+        more = behind.get_legend_handles_labels()
+        ax.legend(handles + more[0], texts + more[1], loc="lower left", fontsize=8,
+                  frameon=False, ncols=5)  # fmt: skip
+        ax.grid(axis="y", alpha=0.3)
+        positions, labels = _tick_labels(dates, max_labels=20)
+        ax.set_xticks(positions)
+        ax.set_xticklabels(labels, rotation=45, ha="right", fontsize=8)
+    how = "simulated" if backtest.simulated else "exact Erlang C"
+    fig.suptitle(
+        f"{sc.name}: the plan ({backtest.agent_hours():.0f} agent-hours a day) on "
+        f"{len(set(days['date'].tolist()))} real days ({how})",
+        fontsize=12,
+    )
+    fig.tight_layout()
+    return fig

@@ -15,6 +15,8 @@ import io
 import json
 import math
 import os
+import re
+import shutil
 import signal
 import tempfile
 import threading
@@ -28,6 +30,8 @@ __all__ = [
     "Table",
     "atomic_path",
     "atomic_write_text",
+    "output_set",
+    "remove_stale_temp",
     "text_table",
     "write_json",
     "to_jsonable",
@@ -237,3 +241,93 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 def write_json(path: str | os.PathLike, data: Any) -> Path:
     """Write ``data`` as indented JSON to ``path`` atomically (numpy values converted)."""
     return atomic_write_text(path, json.dumps(to_jsonable(data), indent=2) + "\n")
+
+
+# --- one run's set of files in an output directory -------------------------------------------
+
+_STALE_TEMP = re.compile(r"^\..+\.[a-z0-9_]{8}\.(tmp|png)$")  # atomic_path's names
+_STAGING = ".ccsim-staging-"
+SET_NAMES = (
+    "intervals.csv",
+    "groups.csv",
+    "contacts.csv",
+    "staffing.png",
+    "simulation.png",
+    "shifts.csv",
+    "coverage.csv",
+    "roster.png",
+    "backtest.csv",
+    "backtest.png",
+    "summary.json",
+)
+"""Files ccsim commands write into an output directory: a set without a ``files`` list in
+its ``summary.json`` (an older ccsim, or a run killed while swapping) is these."""
+
+
+def remove_stale_temp(directory: str | os.PathLike) -> None:
+    """Remove what a killed run left in ``directory``: temporary files of
+    :func:`atomic_path` (``.NAME.XXXXXXXX.tmp``) and :func:`output_set` staging
+    directories. A missing directory is left missing."""
+    try:
+        entries = list(os.scandir(directory))
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for entry in entries:
+        if entry.name.startswith(_STAGING) and entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+        elif _STALE_TEMP.match(entry.name) and entry.is_file(follow_symlinks=False):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
+
+
+@contextlib.contextmanager
+def output_set(directory: str | os.PathLike) -> Iterator[Path]:
+    """Yield a staging directory for one run's set of files; on success the set replaces
+    the one in ``directory``, so the directory never holds files of two runs.
+
+    ``directory`` is created if needed and cleared of what killed runs left
+    (:func:`remove_stale_temp`). After the block, ``summary.json`` (if the set has
+    one) lists the set's ``files``; the previous set's ``summary.json`` goes first,
+    then its other files, then the new files move in with ``summary.json`` last — a
+    directory with a ``summary.json`` holds exactly the set it lists. Ctrl-C is held
+    back during the swap; on an error (or Ctrl-C) while the set is written the
+    previous set is left as it was.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    remove_stale_temp(directory)
+    stage = Path(tempfile.mkdtemp(prefix=_STAGING, dir=directory))
+    try:
+        yield stage
+        with interrupts_deferred():
+            _swap_in(directory, stage)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _previous_set(directory: Path) -> set[str]:
+    """Names of the set in ``directory``: its summary's ``files``, and the known names."""
+    names = set(SET_NAMES)
+    try:
+        listed = json.loads((directory / "summary.json").read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, TypeError, KeyError):
+        return names
+    if isinstance(listed, list):
+        names |= {n for n in listed if isinstance(n, str) and n == Path(n).name and n[:1] != "."}
+    return names
+
+
+def _swap_in(directory: Path, stage: Path) -> None:
+    """Replace the set in ``directory`` by the files in ``stage`` (see :func:`output_set`)."""
+    names = sorted(entry.name for entry in stage.iterdir())
+    summary = stage / "summary.json"
+    if summary.exists():
+        data = json.loads(summary.read_text(encoding="utf-8"))
+        if isinstance(data, dict):
+            write_json(summary, {**data, "files": names})
+    old = _previous_set(directory)
+    (directory / "summary.json").unlink(missing_ok=True)  # the old set is marked incomplete
+    for name in sorted(old - set(names)):
+        (directory / name).unlink(missing_ok=True)
+    for name in sorted(names, key=lambda n: n == "summary.json"):
+        os.replace(stage / name, directory / name)

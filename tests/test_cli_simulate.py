@@ -133,7 +133,8 @@ def test_a_volume_typo_is_refused_before_any_work(tmp_path):
     for command in (["simulate"], ["staff", "--verify"]):
         result = CliRunner().invoke(cli, [*command, str(scenario)])
         assert result.exit_code == 2, result.output
-        assert "channels.voice.volume: 1,000,000,000 contacts in one replication" in result.output
+        assert "typo.toml: channels.voice.volume: expected a number ≥ 0 (contacts offered) and " \
+            "at most 10,000,000, got 1e+09" in result.output
 
 
 def test_ctrl_c_exits_130_with_one_line_and_no_files(monkeypatch, tmp_path):

@@ -190,8 +190,8 @@ def test_warmup_leaves_early_contacts_out_of_the_kpis():
         {"phones": (("voice",), 2)},
         n_intervals=4,
     )
-    full = ccsim.simulate(scen, 3, seed=1)
-    warm = ccsim.simulate(scen, 3, seed=1, warmup=2 * LENGTH)
+    full = ccsim.simulate(scen, 3, seed=1, contacts=True)
+    warm = ccsim.simulate(scen, 3, seed=1, warmup=2 * LENGTH, contacts=True)
     assert warm.contacts.n_rows == full.contacts.n_rows  # still simulated and recorded
     np.testing.assert_array_equal(warm.intervals["offered"][:2], 0)
     assert np.isnan(warm.intervals["service_level"][:2]).all()
@@ -223,7 +223,7 @@ def test_volume_uncertainty_scales_each_replication():
     scen = scenario(
         {"voice": {"volume": np.full(4, 200.0)}}, {"phones": (("voice",), 30)}, n_intervals=4
     ).replace(volume_uncertainty=0.3)
-    contacts = ccsim.simulate(scen, 30, seed=3).contacts
+    contacts = ccsim.simulate(scen, 30, seed=3, contacts=True).contacts
     per_day = np.bincount(contacts["replication"]) / 800
     assert 0.85 < per_day.mean() < 1.15
     assert 0.2 < per_day.std() < 0.4  # far above Poisson noise (≈ 0.035)

@@ -243,8 +243,8 @@ def test_a_points_numbers_do_not_depend_on_the_rest_of_the_grid(scenario, refere
         (  # a typo such as 1e9 agents: caught while the grid is validated, not mid-sweep
             ["groups.phones.agents=8,1e9"],
             "Error: --set groups.phones.agents=1000000000.0: point 1 "
-            "(groups.phones.agents=1000000000.0): groups.phones.agents: 1,000,000,000 agents "
-            "is more than the simulation takes (200,000 per group)",
+            "(groups.phones.agents=1000000000.0): groups.phones.agents: expected a whole number "
+            "of agents ≥ 0 and at most 200,000, got 1e+09",
         ),
     ],
 )

@@ -136,6 +136,32 @@ class Scenario:
         """Boolean per interval: the center is open (some channel has volume in it)."""
         return np.any([c.open for c in self.channels.values()], axis=0)
 
+    def open_mask(self, channel: str) -> np.ndarray:
+        """Boolean per interval: ``channel`` is open — its ``hours`` when given, else the
+        intervals where it has volume or a group able to serve it has agents."""
+        ch = self.channels[channel]
+        if ch.open_hours is not None:
+            return np.asarray(ch.open_hours, dtype=bool)
+        staffed = np.zeros(self.n_intervals, dtype=bool)
+        for name in self.groups_for(channel):
+            agents = self.groups[name].agents
+            if agents is not None:
+                staffed |= agents > 0
+        return (ch.volume > 0) | staffed
+
+    def open_time(self, channel: str, times: np.ndarray) -> np.ndarray:
+        """Open seconds of ``channel`` from the start of the horizon to each of ``times``
+        (seconds): the target clock of :meth:`Channel.uses_open_clock` channels. A
+        negative time (a contact carried from before the horizon, its age already in open
+        seconds) is returned as is; after the horizon nothing more is open."""
+        times = np.asarray(times, dtype=float)
+        length, n = float(self.interval), self.n_intervals
+        open_ = self.open_mask(channel).astype(float)
+        cumulative = np.concatenate([[0.0], np.cumsum(open_ * length)])
+        k = np.clip(np.floor(times / length), 0, n - 1).astype(np.int64)
+        inside = cumulative[k] + open_[k] * np.clip(times - k * length, 0.0, length)
+        return np.where(times < 0, times, np.where(times >= n * length, cumulative[-1], inside))
+
     def is_deferred(self, channel: str) -> bool:
         """True when ``channel`` is deferred (email, social): see :meth:`Channel.is_deferred`."""
         return self.channels[channel].is_deferred(self.interval)

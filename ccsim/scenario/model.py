@@ -79,6 +79,10 @@ class Channel:
     route_to : groups a new contact is offered to, in order (None: longest-idle agent of any group).
     sl_per : ``"interval"`` (the service-level target holds in every interval) or ``"day"``
         (over the day's contacts: answered within ÷ offered over the day; the file's ``per``).
+    open_hours : boolean per interval from the file's ``hours`` (None: not given; see
+        :meth:`ccsim.scenario.Scenario.open_mask` for the default).
+    clock : a deferred channel's target clock: ``"open"`` (``within`` counts open hours;
+        work waiting at the close carries to the next opening) or ``"wall"``.
     """
 
     name: str
@@ -96,6 +100,8 @@ class Channel:
     max_occupancy: float | None = None
     route_to: tuple[str, ...] | None = None
     sl_per: str = "interval"
+    open_hours: np.ndarray | None = None
+    clock: str = "open"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "volume", _frozen_array(self.volume))
@@ -103,6 +109,8 @@ class Channel:
         if self.patience is not None:
             patience = np.broadcast_to(self.patience, self.volume.shape)
             object.__setattr__(self, "patience", _frozen_array(patience))
+        if self.open_hours is not None:
+            object.__setattr__(self, "open_hours", _frozen_array(self.open_hours, dtype=bool))
 
     @property
     def abandons(self) -> bool:
@@ -134,6 +142,10 @@ class Channel:
         """True for a deferred channel (email, social): no abandonment and a target time of
         at least one interval (``interval`` in seconds)."""
         return not self.abandons and self.target_time is not None and self.target_time >= interval
+
+    def uses_open_clock(self, interval: float) -> bool:
+        """True when ``within`` counts open hours: a deferred channel with ``clock = "open"``."""
+        return self.clock == "open" and self.is_deferred(interval)
 
     def traffic(self, interval: float) -> np.ndarray:
         """Offered load per interval in Erlangs: volume × AHT ÷ interval length (seconds)."""

@@ -14,6 +14,7 @@ import copy
 import csv
 import datetime as dt
 import difflib
+import io
 import json
 import math
 import re
@@ -28,6 +29,7 @@ import numpy as np
 
 from ccsim.distributions import (
     MAX_CV,
+    MIN_CV,
     Deterministic,
     Distribution,
     Empirical,
@@ -36,6 +38,26 @@ from ccsim.distributions import (
     LogNormal,
 )
 from ccsim.durations import format_duration, parse_duration, parse_share
+from ccsim.scenario.limits import (
+    MAX_AGENTS,
+    MAX_CONTACTS,
+    MAX_CSV_BYTES,
+    MAX_DURATION,
+    MAX_FACTOR,
+    MAX_INTERVALS,
+    MAX_SCENARIO_BYTES,
+    MAX_SEED,
+    MIN_INTERVAL,
+    SHOWN,
+    busiest,
+    channel_problems,
+    cut,
+    finite_number,
+    looks_like_names,
+    read_limited,
+    shape_problems,
+    toml_problems,
+)
 from ccsim.scenario.model import Break, Channel, Group, Problem, ScenarioError, Shift
 
 # --- entry points ---------------------------------------------------------------------------
@@ -44,11 +66,12 @@ from ccsim.scenario.model import Break, Channel, Group, Problem, ScenarioError, 
 def read_toml(path: Path) -> dict[str, Any]:
     """The document in a TOML file.
 
-    Raises :class:`ScenarioError` for a missing or unreadable file, text that is
-    not UTF-8, or TOML syntax (with its line and column).
+    Raises :class:`ScenarioError` for a missing or unreadable file, a file larger than
+    ``MAX_SCENARIO_BYTES`` or not text, text that is not UTF-8, nesting or lists beyond
+    the limits (checked before parsing), or TOML syntax (with its line and column).
     """
     try:
-        raw = path.read_bytes()
+        raw, why = read_limited(path, MAX_SCENARIO_BYTES, "the scenario file")
     except FileNotFoundError:
         raise ScenarioError([Problem(str(path), "", "no such file")]) from None
     except IsADirectoryError:
@@ -59,16 +82,25 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ScenarioError(
             [Problem(str(path), "", f"cannot be read ({exc.strerror or exc})")]
         ) from None
+    except ValueError:  # a NUL character in the path
+        raise ScenarioError([Problem(cut(repr(str(path))), "", "not a file name")]) from None
+    if raw is None:
+        raise ScenarioError([Problem(path.name, "", why)])
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ScenarioError(
             [Problem(path.name, f"byte {exc.start}", "not UTF-8 text; save the file as UTF-8")]
         ) from None
+    problems = toml_problems(text, path.name)
+    if problems:
+        raise ScenarioError(problems)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError([Problem(path.name, "", _toml_message(str(exc)))]) from None
+    except RecursionError:  # pragma: no cover - toml_problems bounds the nesting first
+        raise ScenarioError([Problem(path.name, "", "nested too deeply")]) from None
 
 
 def scenario_fields(doc: Any, source: Path | None, base_dir: Path | None) -> dict[str, Any]:
@@ -93,8 +125,12 @@ def apply_overrides(
 
     Raises :class:`ScenarioError` listing every path the format does not know.
     """
+    problems = shape_problems(
+        {cut(path, 4 * SHOWN): value for path, value in overrides.items()}, _where(source)
+    )
+    if problems:  # before copying a value nested too deeply to copy
+        raise ScenarioError(problems)
     doc = copy.deepcopy(dict(spec))
-    problems = []
     scalars = []
     for path, value in overrides.items():
         message = _apply_override(doc, str(path), value)
@@ -156,6 +192,8 @@ _CHANNEL_KEYS = (
     "max_abandon",
     "max_occupancy",
     "per",
+    "hours",
+    "clock",
     "route_to",
 )
 _GROUP_KEYS = ("skills", "agents")
@@ -170,6 +208,7 @@ _PATIENCE_KEYS = ("dist", "mean", "cv", "csv", "column")
 _SHAPES = ("exponential", "deterministic", "lognormal", "gamma", "empirical")
 MAX_CONCURRENCY = 100  # contacts one agent holds at once: more is surely a typo
 MAX_DAY_FACTORS = 1000  # measured days in day_factors
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _FIXED_SHAPES = {"exponential": Exponential, "deterministic": Deterministic}  # no cv to give
 _CV_SHAPES = {"lognormal": LogNormal, "gamma": Gamma}
 _DAY = 86400.0
@@ -237,31 +276,37 @@ def _show(value: Any) -> str:
         return f"a list of {len(value)}"
     if isinstance(value, float):
         return f"{value:g}"
-    return repr(value)
+    if isinstance(value, int) and abs(value) >= 10**16:
+        if finite_number(value):
+            return f"{float(value):g}"
+        return f"an integer of {len(str(abs(value) // 10**300)) + 300} digits"
+    return cut(repr(value))
 
 
 # --- converters: one value → a number, or ValueError with "expected …, got …" ---------------
 
 
-def _is_finite(value: Any) -> bool:
-    """True for a finite int or float (not a bool)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+_is_finite = finite_number  # a finite int or float, not a bool; ints beyond float range fail
 
 
-def _nonnegative(expected: str, whole: bool = False) -> Callable[[Any], float]:
-    """A converter for numbers ≥ 0 (whole numbers when ``whole``) that says what it expected."""
+def _nonnegative(expected: str, high: float, whole: bool = False) -> Callable[[Any], float]:
+    """A converter for numbers in [0, ``high``] (whole numbers when ``whole``) that says
+    what it expected; ``high`` is a value no contact center has, checked before any
+    arithmetic."""
 
     def convert(value: Any) -> float:
         if not _is_finite(value) or value < 0 or (whole and float(value) != int(value)):
             raise ValueError(f"expected {expected}, got {_show(value)}")
+        if value > high:
+            raise ValueError(f"expected {expected} and at most {high:,.0f}, got {_show(value)}")
         return float(value)
 
     return convert
 
 
-_volume_value = _nonnegative("a number ≥ 0 (contacts offered)")
-_agents_value = _nonnegative("a whole number of agents ≥ 0", whole=True)
-_sample_value = _nonnegative("a number of seconds ≥ 0")
+_volume_value = _nonnegative("a number ≥ 0 (contacts offered)", MAX_CONTACTS)
+_agents_value = _nonnegative("a whole number of agents ≥ 0", MAX_AGENTS, whole=True)
+_sample_value = _nonnegative("a number of seconds ≥ 0", MAX_DURATION)
 
 
 def _duration_value(value: Any) -> float:
@@ -275,6 +320,8 @@ def _duration_value(value: Any) -> float:
         ) from None
     if seconds <= 0:
         raise ValueError(f"expected a duration > 0, got {_show(value)}")
+    if seconds > MAX_DURATION:
+        raise ValueError(f"expected a duration of at most a year (365d), got {_show(value)}")
     return seconds
 
 
@@ -396,7 +443,7 @@ class _Builder:
     def check_keys(self, table: Mapping[str, Any], allowed: tuple[str, ...], prefix: str) -> None:
         for key in table:
             if key not in allowed:
-                path = f"{prefix}.{key}" if prefix else str(key)
+                path = f"{prefix}.{cut(key)}" if prefix else cut(key)
                 close = _closest(str(key), allowed)
                 if close:
                     self.suggested.add(f"{prefix}.{close}" if prefix else close)
@@ -462,7 +509,7 @@ class _Builder:
         if not (isinstance(value, (Mapping, list)) or value is None):
             try:
                 share = parse_share(value)
-            except ValueError:
+            except (ValueError, OverflowError):
                 pass
         if (
             share is None
@@ -470,6 +517,14 @@ class _Builder:
             or not (share <= high if closed_high else share < high)
         ):
             self.problem(path, f"expected {expected}, got {_show(value)}", value)
+            return None
+        if math.isinf(high) and share > MAX_FACTOR:  # no contact center has more
+            self.problem(
+                path,
+                f"expected {expected} and at most {MAX_FACTOR:g} ({MAX_FACTOR:.0%}), "
+                f"got {_show(value)}",
+                value,
+            )
             return None
         return share
 
@@ -505,38 +560,64 @@ class _Builder:
         if table is not None:  # read before by this process, unchanged since (sweep points)
             self.tables[key] = table
             return table
-        try:
-            with open(file, newline="", encoding="utf-8-sig") as handle:
-                reader = csv.reader(handle)
-                header = next(reader, None)
-                if header is None:
-                    self.problem(
-                        f"{path}.csv", f"CSV file {name!r} is empty, expected a header row"
-                    )
-                else:
-                    rows = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
-                    table = _Table([h.strip() for h in header], rows)
-                    for line, row in rows:
-                        if any(cell.strip() for cell in row[len(header) :]):
-                            self.problem(
-                                f"{path}.csv",
-                                f"CSV file {name!r} line {line}: {len(row)} cells but the "
-                                f"header names {len(header)} columns (a decimal comma? "
-                                "write 1.5, not 1,5)",
-                            )
-                            table = None
-                            break
-        except FileNotFoundError:
-            where = file.parent.resolve()
-            self.problem(f"{path}.csv", f"CSV file not found: {name!r} (looked in {where})")
-        except IsADirectoryError:
-            self.problem(f"{path}.csv", f"expected a CSV file, got a directory: {str(file)!r}")
-        except (OSError, UnicodeDecodeError, csv.Error) as exc:
-            self.problem(f"{path}.csv", f"CSV file {str(file)!r} cannot be read: {exc}")
+        table = self.csv_table(file, name, f"{path}.csv")
         self.tables[key] = table
         if table is not None:
             _remember_table(key, table)
         return table
+
+    def csv_table(self, file: Path, name: str, path: str) -> _Table | None:
+        """The header and non-blank rows of a CSV file of at most ``MAX_CSV_BYTES`` and
+        ``MAX_INTERVALS`` rows, or None after a problem; messages quote nothing of the
+        file's content."""
+        shown = cut(repr(name))
+        try:
+            raw, why = read_limited(file, MAX_CSV_BYTES, f"CSV file {shown}")
+        except FileNotFoundError:
+            where = cut(file.parent.resolve(), 2 * SHOWN)
+            self.problem(path, f"CSV file not found: {shown} (looked in {where})")
+            return None
+        except IsADirectoryError:
+            self.problem(path, f"expected a CSV file, got a directory: {shown}")
+            return None
+        except OSError as exc:
+            self.problem(path, f"CSV file {shown} cannot be read: {exc.strerror or exc}")
+            return None
+        if raw is None:
+            self.problem(path, why)
+            return None
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            self.problem(path, f"CSV file {shown}: byte {exc.start} is not UTF-8; save as UTF-8")
+            return None
+        reader = csv.reader(io.StringIO(text, newline=""))
+        try:
+            header = next(reader, None)
+            if header is None:
+                self.problem(path, f"CSV file {shown} is empty, expected a header row")
+                return None
+            rows = []
+            for row in reader:
+                if not any(cell.strip() for cell in row):
+                    continue
+                if len(rows) == MAX_INTERVALS:
+                    message = f"more than {MAX_INTERVALS:,} rows (one per interval; the limit)"
+                    self.problem(path, f"CSV file {shown} has {message}")
+                    return None
+                if any(cell.strip() for cell in row[len(header) :]):
+                    self.problem(
+                        path,
+                        f"CSV file {shown} line {reader.line_num}: {len(row)} cells but the "
+                        f"header names {len(header)} columns (a decimal comma? "
+                        "write 1.5, not 1,5)",
+                    )
+                    return None
+                rows.append((reader.line_num, row))
+        except csv.Error as exc:  # e.g. a field beyond the csv module's limit
+            self.problem(path, f"CSV file {shown} line {reader.line_num}: {exc}")
+            return None
+        return _Table([h.strip() for h in header], rows)
 
     def csv_column(
         self, ref: Mapping[str, Any], path: str, convert: Callable[[str], float], blanks: bool
@@ -546,6 +627,9 @@ class _Builder:
         ok = True
         if not isinstance(name, str) or not name:
             self.problem(f"{path}.csv", f"expected a CSV file name (text), got {_show(name)}", name)
+            ok = False
+        elif "\0" in name:
+            self.problem(f"{path}.csv", "expected a CSV file name, got one with a NUL character")
             ok = False
         if not isinstance(column, str) or not column:
             self.problem(
@@ -558,11 +642,12 @@ class _Builder:
         if table is None:
             return None
         if column not in table.header:
-            self.problem(
-                f"{path}.column",
-                f"no column {column!r} in {name}{_hint(column, table.header)} "
-                f"(available: {', '.join(table.header)})",
+            listed = (  # only what looks like column names: never a line of another file
+                f"{_hint(column, table.header)} (available: {', '.join(table.header)})"
+                if looks_like_names(table.header)
+                else " (its first line does not look like column names)"
             )
+            self.problem(f"{path}.column", f"no column {_show(column)} in {cut(name)}{listed}")
             return None
         index = table.header.index(column)
         values = []
@@ -580,10 +665,10 @@ class _Builder:
                 bad.append(f"line {line}: {exc}")
         if bad:
             more = f" (and {len(bad) - 3} more)" if len(bad) > 3 else ""
-            self.problem(path, f"{name} column {column!r}, " + "; ".join(bad[:3]) + more)
+            self.problem(path, f"{cut(name)} column {_show(column)}, " + "; ".join(bad[:3]) + more)
             return None
         if not values:
-            self.problem(path, f"{name} column {column!r} has no values")
+            self.problem(path, f"{cut(name)} column {_show(column)} has no values")
             return None
         return np.array(values, dtype=float), table
 
@@ -660,6 +745,14 @@ class _Builder:
                 self.problem(
                     f"{path}.cv",
                     f"expected a coefficient of variation > 0 and ≤ {MAX_CV:g}, got {_show(cv)}",
+                    cv,
+                )
+                return None
+            if cv < MIN_CV:
+                self.problem(
+                    f"{path}.cv",
+                    f"expected a coefficient of variation ≥ {MIN_CV:g} (for less, use "
+                    f'"deterministic"), got {_show(cv)}',
                     cv,
                 )
                 return None
@@ -740,6 +833,9 @@ class _Builder:
     def build(self) -> dict[str, Any]:
         """The scenario's fields, or :class:`ScenarioError` listing every problem in the
         document."""
+        too_large = shape_problems(self.doc, self.where)  # before any recursion over it
+        if too_large:
+            raise ScenarioError(too_large)
         doc = _plain(self.doc)
         if not isinstance(doc, Mapping):
             raise ScenarioError(
@@ -760,7 +856,9 @@ class _Builder:
         interval = self.interval(doc.get("interval"))
         start = self.start(doc.get("start", "00:00"))
         options = {
-            "seed": self.optional(doc, "seed", "", partial(self.whole, low=0, what=""), 0),
+            "seed": self.optional(
+                doc, "seed", "", partial(self.whole, low=0, what="", high=MAX_SEED), 0
+            ),
             "shrinkage": self.optional(
                 doc, "shrinkage", "", partial(self.share, bounds="[0, 1)"), 0.0
             ),
@@ -787,9 +885,14 @@ class _Builder:
         if self.problems:
             raise ScenarioError(self.problems)
 
+        starts = labels if labels is not None else _labels(start, interval, n)
         channels = {}
         for cname, raw in raw_channels.items():
             patience = raw.pop("patience")
+            hours = raw.pop("hours")
+            if hours is not None:
+                mask = self.hours_mask(hours, starts, interval, f"channels.{cname}.hours")
+                raw["open_hours"] = mask
             channels[cname] = Channel(
                 name=cname,
                 volume=raw.pop("volume").expand(n),
@@ -801,7 +904,9 @@ class _Builder:
         for gname, (skills, agents) in raw_groups.items():
             array = agents.expand(n).astype(np.int64) if agents is not None else None
             groups[gname] = Group(name=gname, skills=skills, agents=array)
-        starts = labels if labels is not None else _labels(start, interval, n)
+        busy = busiest(options["volume_uncertainty"], options["interval_uncertainty"])
+        for key, message in channel_problems(channels, interval, starts, busy):
+            self.problem(key, message)
         shifts = self.shifts(doc, list(groups), interval, starts)
         if self.problems:
             raise ScenarioError(self.problems)
@@ -842,6 +947,86 @@ class _Builder:
             return None
         array.setflags(write=False)
         return array
+
+    def target_clock(self, value: Any, path: str) -> str:
+        """A deferred channel's target clock: ``"open"`` (open hours) or ``"wall"``."""
+        if value in ("open", "wall"):
+            return value
+        hint = _hint(value, ("open", "wall")) if isinstance(value, str) else ""
+        self.problem(path, f'expected "open" or "wall", got {_show(value)}{hint}', value)
+        return "open"
+
+    def hours(self, value: Any, path: str) -> dict[str, list[tuple[int, int]]] | None:
+        """Opening hours: ``"08:00-20:00"`` (every day; several ranges comma-separated;
+        ``"closed"``), or a table by weekday ``{ mon = "08:00-20:00", sun = "closed" }``.
+        Returns weekday (or ``"*"``) → [(open, close) minutes of the day]."""
+        if isinstance(value, str):
+            ranges = self.ranges(value, path)
+            return None if ranges is None else {"*": ranges}
+        if isinstance(value, Mapping) and value:
+            out = {}
+            for day, text in value.items():
+                key = str(day).strip().lower()[:3]
+                if key not in _WEEKDAYS or not isinstance(text, str):
+                    self.problem(
+                        f"{path}.{day}",
+                        f'expected a weekday (mon … sun) = "HH:MM-HH:MM", got {_show(text)}',
+                        text,
+                    )
+                    return None
+                ranges = self.ranges(text, f"{path}.{day}")
+                if ranges is None:
+                    return None
+                out[key] = ranges
+            return out
+        self.problem(
+            path, f'expected "HH:MM-HH:MM" or a table by weekday, got {_show(value)}', value
+        )
+        return None
+
+    def ranges(self, text: str, path: str) -> list[tuple[int, int]] | None:
+        """``"08:00-12:00, 13:00-17:00"`` → [(480, 720), (780, 1020)] (minutes); ``closed``."""
+        if text.strip().lower() == "closed":
+            return []
+        out = []
+        for part in text.split(","):
+            match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", part)
+            if not match:
+                self.problem(path, f'expected "HH:MM-HH:MM" or "closed", got {_show(text)}', text)
+                return None
+            h1, m1, h2, m2 = (int(g) for g in match.groups())
+            if h1 > 24 or h2 > 24 or m1 > 59 or m2 > 59:
+                self.problem(path, f"not a time of day in {_show(text)}", text)
+                return None
+            out.append((h1 * 60 + m1, h2 * 60 + m2))
+        return out
+
+    def hours_mask(
+        self, hours: dict[str, list[tuple[int, int]]], starts: list[str], interval: float, path: str
+    ) -> np.ndarray | None:
+        """Boolean per interval: its start lies inside the opening hours (a range may pass
+        midnight, e.g. 22:00-06:00)."""
+        mask = np.zeros(len(starts), dtype=bool)
+        for i, label in enumerate(starts):
+            parts = label.split()
+            hour, minute = (int(x) for x in parts[-1].split(":"))
+            if "*" in hours:
+                ranges = hours["*"]
+            elif len(parts) == 2:
+                day = dt.date.fromisoformat(parts[0]).strftime("%a").lower()
+                ranges = hours.get(day, [])
+            else:
+                self.problem(
+                    path,
+                    "opening hours by weekday need dated interval labels "
+                    '(start = "2026-11-23 08:00")',
+                )
+                return None
+            t = hour * 60 + minute
+            mask[i] = any(
+                (lo <= t < hi) if lo <= hi else (t >= lo or t < hi) for lo, hi in ranges
+            )
+        return mask
 
     def per(self, value: Any, path: str) -> str:
         """A service-level target's scope: ``"interval"`` or ``"day"``."""
@@ -916,18 +1101,18 @@ class _Builder:
 
     def name(self, name: str, section: str, what: str, field: str) -> None:
         """A channel or group name must be addressable by a dotted path (``section.NAME.field``)."""
-        path = f"{section}.{json.dumps(name, ensure_ascii=False)}"
+        path = f"{section}.{cut(json.dumps(name, ensure_ascii=False))}"
         if not name:
             self.problem(
                 path,
                 f"a {what} name must not be empty (dotted paths such as {section}.NAME.{field} "
-                f"address it), got {name!r}",
+                f"address it), got {_show(name)}",
             )
         elif "." in name:
             self.problem(
                 path,
                 f"a {what} name must not contain '.' (dotted paths such as "
-                f"{section}.NAME.{field} address it), got {name!r}",
+                f"{section}.NAME.{field} address it), got {_show(name)}",
             )
 
     def interval(self, value: Any) -> float:
@@ -936,6 +1121,9 @@ class _Builder:
             return 1800.0
         seconds = self.duration(value, "interval")
         if seconds is None:
+            return 1800.0
+        if seconds < MIN_INTERVAL:
+            self.problem("interval", f"must be at least 1s, got {_show(value)}", value)
             return 1800.0
         per_day = _DAY / seconds
         if abs(per_day - round(per_day)) > 1e-9 or seconds > _DAY:
@@ -1043,6 +1231,8 @@ class _Builder:
         raw["max_abandon"] = get("max_abandon", partial(self.share, bounds="(0, 1)"))
         raw["max_occupancy"] = get("max_occupancy", partial(self.share, bounds="(0, 1]"))
         raw["sl_per"] = self.per(spec.get("per", "interval"), f"{path}.per")
+        raw["hours"] = self.hours(spec["hours"], f"{path}.hours") if "hours" in spec else None
+        raw["clock"] = self.target_clock(spec.get("clock", "open"), f"{path}.clock")
         if "per" in spec and "service_level" not in spec:
             self.problem(f"{path}.per", "has no service_level target to measure per day")
         raw["route_to"] = self.route_to(cname, spec, group_specs) if "route_to" in spec else None

@@ -55,7 +55,9 @@ class Arrivals:
     seconds (before any concurrency slowdown); ``deadline`` arrival + patience,
     seconds (``inf`` when customers of the channel never abandon);
     ``busyness`` the volume factor drawn for each simulated day (24-hour
-    block of the horizon; ones without volume uncertainty). The float columns
+    block of the horizon; ones without volume uncertainty); ``waiting`` how many
+    contacts at the front are already waiting at time 0 (``time`` ≤ 0: minus their
+    age, seconds). The float columns
     are ``array.array`` buffers (the engine reads them element by element); the
     properties give numpy views.
     """
@@ -66,6 +68,7 @@ class Arrivals:
     handle_buffer: array.array
     deadline_buffer: array.array
     busyness: np.ndarray
+    waiting: int = 0
 
     def __len__(self) -> int:
         return len(self.time_buffer)

@@ -46,6 +46,7 @@ __all__ = [
     "ABANDONED",
     "UNANSWERED",
     "INTERVAL_COLUMNS",
+    "channel_work",
     "contact_records",
     "Tally",
     "tally",
@@ -123,7 +124,12 @@ def contact_records(
 class Tally:
     """One replication's sums per channel × interval (arrays ``(channels, intervals)``).
 
-    ``busy`` and ``staffed`` are per group × interval, seconds.
+    ``busy`` and ``staffed`` are per group × interval, seconds; ``carried_in`` and
+    ``carried_out`` per channel: contacts waiting at the open (carried from the day
+    before) and at the close (carried to the next day; see :mod:`ccsim.sim.carry`);
+    ``performed`` and ``arrived_work`` per channel × interval, seconds of handle time: the
+    work agents performed in each interval, and the work of the answered contacts that
+    arrived in it (:func:`channel_work`; the staffing verification's load correction).
     """
 
     offered: np.ndarray
@@ -135,6 +141,30 @@ class Tally:
     wait_answered: np.ndarray
     busy: np.ndarray
     staffed: np.ndarray
+    carried_in: np.ndarray
+    carried_out: np.ndarray
+    performed: np.ndarray
+    arrived_work: np.ndarray
+
+
+def channel_work(
+    records: dict[str, np.ndarray], n_channels: int, n_intervals: int, length: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per channel × interval, seconds of handle time of the answered contacts: the work
+    performed in each interval (work still going on at the end of the horizon counts in
+    the last interval) and the work of the contacts that arrived in it."""
+    served = records["outcome"] == ANSWERED
+    start = np.asarray(records["answer_time"])[served]
+    end = start + np.asarray(records["handle_time"])[served]
+    channel = np.asarray(records["channel"])[served].astype(np.int64)
+    ones = np.ones(len(start))
+    performed = busy_time(start, end, ones, channel, n_channels, n_intervals, length, 0.0)
+    beyond = np.maximum(end - np.maximum(start, n_intervals * length), 0.0)
+    performed[:, -1] += np.bincount(channel, beyond, n_channels)
+    key = channel * n_intervals + np.asarray(records["interval"])[served]
+    end -= start  # the handle times, in place
+    arrived = np.bincount(key, end, n_channels * n_intervals).reshape(n_channels, n_intervals)
+    return performed, arrived
 
 
 def _window(scenario: Scenario, warmup: float) -> np.ndarray:
@@ -186,16 +216,54 @@ _CHUNK = 1 << 17  # rows aggregated at once: bounds the temporaries of :func:`ta
 
 
 def tally(
-    records: dict[str, np.ndarray], scenario: Scenario, staffing: np.ndarray, warmup: float
+    records: dict[str, np.ndarray],
+    scenario: Scenario,
+    staffing: np.ndarray,
+    warmup: float,
+    carried_out: np.ndarray | None = None,
 ) -> Tally:
-    """Aggregate one replication's records (contacts arriving before ``warmup`` s excluded)."""
+    """Aggregate one replication's records (contacts arriving before ``warmup`` s excluded);
+    ``carried_out``: per channel, contacts left waiting at the close for the next day."""
     n = len(records["arrival"])
     parts = [
         _tally_rows({k: v[lo : lo + _CHUNK] for k, v in records.items()}, scenario, warmup)
         for lo in range(0, max(n, 1), _CHUNK)
     ]
     sums = {k: np.sum([p[k] for p in parts], axis=0) for k in parts[0]}
-    return Tally(**sums, staffed=np.asarray(staffing, dtype=float) * _window(scenario, warmup))
+    n_c = len(scenario.channels)
+    early = records["arrival"] < 0  # carried in: waiting at time 0
+    carried_in = np.bincount(records["channel"][early].astype(np.int64), minlength=n_c)
+    return Tally(
+        **sums,
+        staffed=np.asarray(staffing, dtype=float) * _window(scenario, warmup),
+        carried_in=carried_in.astype(float),
+        carried_out=np.zeros(n_c) if carried_out is None else np.asarray(carried_out, float),
+    )
+
+
+def clock_wait(records: dict[str, np.ndarray], scenario: Scenario, keep=slice(None)) -> np.ndarray:
+    """Each contact's wait by its channel's target clock, seconds: open seconds between
+    arrival and answer (or abandonment, or the end) for channels whose ``within`` counts
+    open hours (:meth:`~ccsim.scenario.Channel.uses_open_clock`), else the wall-clock wait."""
+    wait = records["wait"][keep]
+    names = list(scenario.channels)
+    clocked = [
+        c
+        for c, ch in enumerate(scenario.channels.values())
+        if ch.uses_open_clock(scenario.interval)
+    ]
+    if not clocked:
+        return wait
+    wait = np.array(wait, dtype=float)
+    channel = records["channel"][keep]
+    arrival = records["arrival"][keep]
+    for c in clocked:
+        rows = channel == c
+        start = arrival[rows]
+        wait[rows] = scenario.open_time(names[c], start + wait[rows]) - scenario.open_time(
+            names[c], start
+        )
+    return wait
 
 
 def _tally_rows(
@@ -212,7 +280,7 @@ def _tally_rows(
     outcome = records["outcome"][keep]
     wait = records["wait"][keep]
     target = np.array([np.inf if ch.target_time is None else ch.target_time for ch in channels])
-    within = wait <= target[channel]
+    within = clock_wait(records, scenario, keep) <= target[channel]
     answered = outcome == ANSWERED
     abandoned = outcome == ABANDONED
 
@@ -236,7 +304,10 @@ def _tally_rows(
         length,
         warmup,
     )
+    performed, arrived_work = channel_work(records, n_c, n_i, length)
     return {
+        "performed": performed,
+        "arrived_work": arrived_work,
         "offered": offered,
         "answered": count(answered),
         "abandoned": count(abandoned),
@@ -341,6 +412,7 @@ def summarize(tallies: list[Tally], scenario: Scenario) -> tuple[Table, Table, T
     for name in INTERVAL_COLUMNS[3:]:
         intervals[name] = per_interval[name].ravel()
 
+    carried = {k: stack.pop(k) for k in ("carried_in", "carried_out")}
     totals = {k: v.sum(axis=2) for k, v in stack.items() if k not in ("busy", "staffed")}
     busy = stack["busy"].sum(axis=2, keepdims=True)
     staffed = stack["staffed"].sum(axis=2, keepdims=True)
@@ -356,6 +428,9 @@ def summarize(tallies: list[Tally], scenario: Scenario) -> tuple[Table, Table, T
     columns["target_time"] = np.array(
         [np.nan if ch.target_time is None else ch.target_time for ch in channels]
     )
+    # backlog carried over the night: waiting at the open and at the close, means per day
+    columns["carried_in"] = carried["carried_in"].mean(axis=0)
+    columns["carried_out"] = carried["carried_out"].mean(axis=0)
     limits = {"channel": intervals["channel"], "interval": intervals["interval"]}
     for name in LIMIT_COLUMNS:
         limits[name] = per_interval[name].ravel()

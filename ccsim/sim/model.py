@@ -34,6 +34,9 @@ Rules (the contract the tests check)
   drops, idle agents leave at once (most recently idle first) and the rest
   leave as busy agents finish (a chat agent who must leave takes no new chats
   and leaves when its last one ends).
+- **Already waiting.** The first ``arrivals.waiting`` contacts (arrival time ≤ 0:
+  their age) are in their queues at time 0, oldest first, before the first
+  agents arrive: a backlog carried from the day before, or a given state.
 - **End of horizon.** At ``n_intervals × interval`` the queues close: no
   contact arrives or is taken any more, agents finish what they hold, and the
   contacts still waiting are unanswered (or abandoned, if their patience ran
@@ -376,6 +379,10 @@ class ContactCenter:
         arrival_cbs = [on_arrival]
         done_cbs = [on_done]
 
+        # contacts already waiting at time 0 (a carried backlog, or a given state), oldest first
+        nxt = arr.waiting
+        for i in range(nxt):
+            queues[chan[i]].append(i)
         set_staffing(0)
         for i in range(1, scenario.n_intervals):
             if (self.staffing[:, i] != self.staffing[:, i - 1]).any():
@@ -385,10 +392,10 @@ class ContactCenter:
         ev = Event(env)
         ev._ok, ev._value, ev.callbacks = True, None, [on_close]
         schedule(ev, URGENT, horizon)
-        if n:
+        if n > nxt:
             ev = Event(env)
             ev._ok, ev._value, ev.callbacks = True, None, arrival_cbs
-            schedule(ev, NORMAL, arrival[0])
+            schedule(ev, NORMAL, arrival[nxt])
         env.run()
         arrival_cbs.clear()  # break the reference cycles callbacks ↔ lists
         done_cbs.clear()

@@ -15,13 +15,19 @@ from typing import Any
 
 import numpy as np
 
-from ccsim._pools import forget_pool, kept_pool
+from ccsim._pools import EXECUTORS, dask_client, forget_pool, kept_pool
 from ccsim.durations import check_count, format_duration, parse_duration
 from ccsim.results import Table, interrupts_deferred, text_table, to_jsonable, write_json
-from ccsim.scenario import Scenario
-from ccsim.sim.arrivals import generate_arrivals
-from ccsim.sim.metrics import Tally, contact_records, day_band, summarize, tally
-from ccsim.sim.model import ContactCenter
+from ccsim.scenario import Problem, Scenario, ScenarioError
+from ccsim.scenario.limits import (  # noqa: F401  (MAX_*: the simulator's size limits)
+    MAX_AGENTS,
+    MAX_CONTACTS,
+    busiest,
+    channel_problems,
+    staffing_problems,
+)
+from ccsim.sim.carry import play_day
+from ccsim.sim.metrics import Tally, day_band, summarize, tally
 
 __all__ = ["simulate", "SimulationResult", "resolve_staffing"]
 
@@ -71,41 +77,38 @@ def resolve_staffing(scenario: Scenario, agents: Mapping[str, Any] | None = None
     return np.array(rows, dtype=np.int64).reshape(len(rows), n)
 
 
-MAX_CONTACTS = 10_000_000  # per replication: ~1 GB of arrivals and records
-MAX_AGENTS = 200_000  # per group and interval
+def _size_problems(scenario: Scenario, staffing: np.ndarray | None) -> list[Problem]:
+    """The scenario layer's limits (:mod:`ccsim.scenario.limits`) on ``scenario`` and on
+    ``staffing``, as problems naming the file and key."""
+    where = scenario.source.name if scenario.source is not None else "<scenario>"
+    busy = busiest(scenario.volume_uncertainty, getattr(scenario, "interval_uncertainty", 0.0))
+    found = channel_problems(scenario.channels, scenario.interval, list(scenario.starts), busy)
+    problems = [Problem(where, key, message) for key, message in found]
+    if staffing is None:
+        staffing = [g.agents for g in scenario.groups.values() if g.agents is not None]
+        names = [name for name, g in scenario.groups.items() if g.agents is not None]
+    else:
+        names = list(scenario.groups)
+    return problems + staffing_problems(where, names, staffing)
 
 
 def size_problems(scenario: Scenario, staffing: np.ndarray | None = None) -> list[str]:
-    """Why one replication of ``scenario`` is too large for memory or time (a typo, mostly).
+    """Why one replication of ``scenario`` is too large for memory or time (a typo, mostly),
+    as ``key: message`` lines; the limits are the scenario layer's (``MAX_CONTACTS``
+    contacts per channel, ``MAX_AGENTS`` agents per group and interval, …).
 
     ``staffing`` is agents per group × interval; without it the groups' own
     staffing is checked (``"auto"`` groups are not). Empty when it fits.
     """
-    problems = []
-    uncertainty = float(scenario.volume_uncertainty or 0.0)
-    for name, channel in scenario.channels.items():
-        expected = float(np.sum(channel.volume)) * (1.0 + 5.0 * uncertainty)
-        if expected > MAX_CONTACTS:
-            problems.append(
-                f"channels.{name}.volume: {np.sum(channel.volume):,.0f} contacts in "
-                f"one replication is more than it can hold ({MAX_CONTACTS:,}); "
-                "check the volume, or split the horizon"
-            )
-    for g, (name, group) in enumerate(scenario.groups.items()):
-        agents = group.agents if staffing is None else staffing[g]
-        if agents is not None and np.size(agents) and np.max(agents) > MAX_AGENTS:
-            problems.append(
-                f"groups.{name}.agents: {np.max(agents):,.0f} agents is more than the "
-                f"simulation takes ({MAX_AGENTS:,} per group)"
-            )
-    return problems
+    return [f"{p.key}: {p.message}" for p in _size_problems(scenario, staffing)]
 
 
 def _check_size(scenario: Scenario, staffing: np.ndarray) -> None:
-    """Refuse, before any work, a replication too large (see :func:`size_problems`)."""
-    problems = size_problems(scenario, staffing)
+    """Refuse, before any work, a replication too large (see :func:`size_problems`):
+    :class:`ScenarioError` naming the file and key of each problem."""
+    problems = _size_problems(scenario, staffing)
     if problems:
-        raise ValueError("; ".join(problems))
+        raise ScenarioError(problems)
 
 
 def _warmup_seconds(scenario: Scenario, warmup: float | str) -> float:
@@ -128,8 +131,11 @@ class SimulationResult:
     ``limits`` — per channel × interval, the 95% limits of ASA, abandonment
     and occupancy (``intervals`` gives their means only, as the contract says);
     ``days`` — one row per channel × simulated day: the service level over the day;
-    ``contacts`` — every contact's record, all replications; ``staffing`` —
-    agents per group × interval that was played; ``warmup`` seconds excluded.
+    ``contacts`` — every contact's record, all replications (kept only when asked for:
+    ``simulate(..., contacts=True)``); ``tallies`` — each replication's sums per
+    channel × interval (:class:`~ccsim.sim.metrics.Tally`, what every KPI is computed
+    from); ``staffing`` — agents per group × interval that was played; ``warmup``
+    seconds excluded. :meth:`extended` adds replications (the same days first).
     """
 
     scenario: Scenario
@@ -141,7 +147,8 @@ class SimulationResult:
     channels: Table
     limits: Table
     days: Table
-    _records: list[dict[str, np.ndarray]] = field(repr=False)
+    tallies: list[Tally] = field(default_factory=list, repr=False)
+    _records: list[dict[str, np.ndarray]] | None = field(default=None, repr=False)
     _contacts: Table | None = field(default=None, repr=False)
 
     @property
@@ -156,13 +163,62 @@ class SimulationResult:
 
     @property
     def contacts(self) -> Table:
-        """The per-contact records of all replications (one row per contact)."""
+        """The per-contact records of all replications (one row per contact); kept only
+        when asked for (``simulate(..., contacts=True)``): a large center's records take
+        gigabytes, its tallies kilobytes."""
+        if self._records is None:
+            raise ValueError(
+                "the per-contact records were not kept: simulate(..., contacts=True) keeps "
+                "them (ccsim simulate --contacts)"
+            )
         if self._contacts is None:
             if len(self._records) == 1:
                 self._contacts = Table(self._records[0])
             else:
                 self._contacts = Table.concat(Table(r) for r in self._records)
         return self._contacts
+
+    @property
+    def work(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per channel × interval over all replications, seconds of handle time: the work
+        performed in each interval and the work of the contacts arriving in it
+        (:func:`~ccsim.sim.metrics.channel_work`)."""
+        performed = np.sum([t.performed for t in self.tallies], axis=0)
+        arrived = np.sum([t.arrived_work for t in self.tallies], axis=0)
+        return performed, arrived
+
+    def extended(
+        self,
+        replications: int,
+        *,
+        jobs: int | None = 1,
+        executor: str = "processes",
+        scheduler: Any = None,
+        progress: Callable[[int], Any] | None = None,
+    ) -> SimulationResult:
+        """This result with its replications played on to ``replications`` in all, as a new
+        result: the same as ``simulate`` with that many (replication *r* is the same day
+        either way), at the cost of the new ones only. Records are kept when they were."""
+        replications = check_count("replications", replications, self.replications)
+        keep = self._records is not None
+        records, tallies = _run(
+            self.scenario,
+            self.staffing,
+            self.seed,
+            self.warmup,
+            range(self.replications, replications),
+            keep,
+            _runner(jobs, executor, scheduler),
+            progress,
+        )
+        return _result(
+            self.scenario,
+            self.seed,
+            self.warmup,
+            self.staffing,
+            self.tallies + tallies,
+            (self._records + records) if keep else None,
+        )
 
     def to_pandas(self):
         """The ``intervals`` table as a ``pandas.DataFrame``."""
@@ -286,33 +342,66 @@ def _wait(seconds: float) -> str:
 
 
 def _play(
-    scenario: Scenario, staffing: np.ndarray, seed: int, warm: float, reps: Sequence[int]
-) -> list[tuple[dict[str, np.ndarray], Tally]]:
-    """Play replications ``reps``: their records and tallies, in order."""
+    scenario: Scenario,
+    staffing: np.ndarray,
+    seed: int,
+    warm: float,
+    reps: Sequence[int],
+    keep: bool = False,
+) -> list[tuple[dict[str, np.ndarray] | None, Tally]]:
+    """Play replications ``reps``: their tallies, in order, with their records when
+    ``keep`` (else the records are dropped here, in the worker: only sums travel)."""
     out = []
     for r in reps:
-        arrivals = generate_arrivals(scenario, seed, r)
-        raw = ContactCenter(scenario, staffing, arrivals).run()
-        rec = contact_records(arrivals, raw, r, scenario.horizon)
-        del arrivals, raw
-        out.append((rec, tally(rec, scenario, staffing, warm)))
+        rec, carried = play_day(scenario, staffing, seed, r)
+        out.append((rec if keep else None, tally(rec, scenario, staffing, warm, carried)))
+        del rec
     return out
 
 
-def _batches(scenario, staffing, seed, warm, replications: int, jobs: int):
-    """Yield the played replications in index order, a batch at a time."""
-    if jobs == 1 or replications == 1:
-        for r in range(replications):
-            yield _play(scenario, staffing, seed, warm, [r])
+@dataclass(frozen=True)
+class _Runner:
+    """Where replications are played: ``jobs`` workers of ``executor`` (see :func:`simulate`)."""
+
+    jobs: int
+    executor: str
+    scheduler: Any
+
+
+def _runner(jobs: int | None, executor: str, scheduler: Any) -> _Runner:
+    jobs = check_count("jobs", 1 if jobs is None else jobs, 1)
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
+    if scheduler is not None and executor != "dask":
+        raise ValueError('a Dask scheduler needs executor="dask"')
+    return _Runner(jobs, executor, scheduler)
+
+
+def _chunks(reps: range, workers: int) -> list[range]:
+    """``reps`` in consecutive chunks, two per worker (balances the load)."""
+    size = max(1, -(-len(reps) // (2 * workers)))
+    return [range(i, min(i + size, reps.stop)) for i in range(reps.start, reps.stop, size)]
+
+
+def _batches(scenario, staffing, seed, warm, reps: range, keep: bool, runner: _Runner):
+    """Yield the played replications ``reps`` in index order, a batch at a time."""
+    if runner.executor == "dask":
+        with dask_client(runner.jobs, runner.scheduler) as client:
+            yield from _dask_batches(client, scenario, staffing, seed, warm, reps, keep)
         return
-    size = max(1, -(-replications // (2 * jobs)))  # two batches per worker: balances the load
-    chunks = [range(i, min(i + size, replications)) for i in range(0, replications, size)]
+    jobs = runner.jobs
+    if jobs == 1 or len(reps) == 1:
+        for r in reps:
+            yield _play(scenario, staffing, seed, warm, [r], keep)
+        return
     pool = kept_pool(jobs)
     futures = []
     try:
         with interrupts_deferred():  # a Ctrl-C during the workers' fork would be swallowed
-            for chunk in chunks:
-                futures.append(pool.submit(_play, scenario, staffing, seed, warm, list(chunk)))
+            for chunk in _chunks(reps, jobs):
+                futures.append(
+                    pool.submit(_play, scenario, staffing, seed, warm, list(chunk), keep)
+                )
         for future in futures:
             yield future.result()
     except BaseException:
@@ -320,6 +409,67 @@ def _batches(scenario, staffing, seed, warm, replications: int, jobs: int):
         # stop the workers now rather than let them finish.
         forget_pool(jobs, pool, futures)
         raise
+
+
+def _dask_batches(client, scenario, staffing, seed, warm, reps: range, keep: bool):
+    """Yield the replications ``reps`` played on a Dask cluster, in index order (the
+    workers import ccsim: install it where they run)."""
+    import uuid
+
+    workers = max(1, sum(client.nthreads().values()))
+    run = uuid.uuid4().hex[:12]  # keys unique to this call: never another call's results
+    [shared] = client.scatter([scenario], broadcast=True, hash=False)
+    futures = []
+    try:
+        for chunk in _chunks(reps, workers):
+            futures.append(
+                client.submit(
+                    _play,
+                    shared,
+                    staffing,
+                    seed,
+                    warm,
+                    list(chunk),
+                    keep,
+                    key=f"ccsim-replications-{chunk.start}-{chunk.stop}-{run}",
+                    pure=False,
+                )
+            )
+        for future in futures:
+            yield future.result()
+    except BaseException:
+        if futures:
+            client.cancel(futures)
+        raise
+
+
+def _run(scenario, staffing, seed, warm, reps: range, keep: bool, runner: _Runner, progress):
+    """Play ``reps``: (their records, or None unless ``keep``; their tallies), in order."""
+    records, tallies = [], []
+    for batch in _batches(scenario, staffing, seed, warm, reps, keep, runner):
+        for rec, tal in batch:
+            records.append(rec)
+            tallies.append(tal)
+            if progress is not None:
+                progress(1)
+    return (records if keep else None), tallies
+
+
+def _result(scenario, seed, warm, staffing, tallies, records) -> SimulationResult:
+    intervals, channels, limits, days = summarize(tallies, scenario)
+    return SimulationResult(
+        scenario=scenario,
+        seed=seed,
+        replications=len(tallies),
+        warmup=warm,
+        staffing=staffing,
+        intervals=intervals,
+        channels=channels,
+        limits=limits,
+        days=days,
+        tallies=tallies,
+        _records=records,
+    )
 
 
 def simulate(
@@ -331,6 +481,9 @@ def simulate(
     warmup: float | str = 0,
     progress: Callable[[int], Any] | None = None,
     jobs: int | None = 1,
+    contacts: bool = False,
+    executor: str = "processes",
+    scheduler: Any = None,
 ) -> SimulationResult:
     """Simulate ``replications`` independent days of ``scenario``.
 
@@ -346,7 +499,7 @@ def simulate(
         or providing (``"auto"`` groups) the staffing.
     warmup : seconds (number) or a duration (``"2h"``) from the start; contacts
         arriving earlier and busy time before it are left out of the KPIs
-        (they are still simulated and kept in ``contacts``).
+        (they are still simulated, and kept in ``contacts`` when asked for).
     progress : called with 1 after each replication (e.g. a click progress
         bar's ``update``).
     jobs : worker processes playing the replications (1: in this process). The
@@ -354,32 +507,22 @@ def simulate(
         depend only on the seed and its index. The pool is kept for the next
         call with the same ``jobs`` (the staffing verification simulates many
         times).
+    contacts : keep every contact's record (``result.contacts``); by default only
+        each replication's sums per channel × interval come back from the workers,
+        so memory is bounded by the tallies, not by the contacts.
+    executor : ``"processes"`` (a process pool of ``jobs`` workers) or ``"dask"``:
+        the replications run on a Dask cluster — ``scheduler``'s (a ``Client``, a
+        cluster object or an address such as ``"tcp://host:8786"``), or a
+        ``LocalCluster`` of ``jobs`` workers started for this call. Same numbers on
+        either, for any number of workers.
     """
     replications = check_count("replications", replications, 1)
     seed = check_count("seed", scenario.seed if seed is None else seed, 0)
     staffing = resolve_staffing(scenario, agents)
     _check_size(scenario, staffing)
     warm = _warmup_seconds(scenario, warmup)
-
-    jobs = check_count("jobs", 1 if jobs is None else jobs, 1)
-    done = []
-    for batch in _batches(scenario, staffing, seed, warm, replications, jobs):
-        done += batch
-        if progress is not None:
-            for _ in batch:
-                progress(1)
-    records = [rec for rec, _ in done]
-    tallies = [tal for _, tal in done]
-    intervals, channels, limits, days = summarize(tallies, scenario)
-    return SimulationResult(
-        scenario=scenario,
-        seed=seed,
-        replications=replications,
-        warmup=warm,
-        staffing=staffing,
-        intervals=intervals,
-        channels=channels,
-        limits=limits,
-        days=days,
-        _records=records,
+    runner = _runner(jobs, executor, scheduler)
+    records, tallies = _run(
+        scenario, staffing, seed, warm, range(replications), contacts, runner, progress
     )
+    return _result(scenario, seed, warm, staffing, tallies, records)

@@ -10,6 +10,8 @@ targets. The package reads downwards only:
 - :mod:`ccsim.staffing.plan` — the :class:`StaffingPlan`: tables, summary, text, files;
 - :mod:`ccsim.staffing.verify` — the simulation-verified correction, a search
   in named phases (load correction, fix, trim, confirm);
+- :mod:`ccsim.staffing.backtest` — :func:`backtest_plan`: the real days of a history
+  replayed against a written plan;
 - this module — :func:`plan_staffing`, and :func:`resolve_agents`, the one
   place where ``agents = "auto"`` groups get their analytic plan before a
   simulation.
@@ -32,6 +34,7 @@ from typing import Any
 from ccsim.durations import check_count
 from ccsim.scenario import Scenario
 from ccsim.sim import simulate
+from ccsim.staffing.backtest import Backtest, backtest_plan
 from ccsim.staffing.days import DayVariation, busyness_quantile
 from ccsim.staffing.plan import StaffingPlan
 from ccsim.staffing.requirement import (
@@ -43,8 +46,10 @@ from ccsim.staffing.requirement import (
 from ccsim.staffing.verify import verify_plan
 
 __all__ = [
+    "Backtest",
     "StaffingPlan",
     "analytic_plan",
+    "backtest_plan",
     "channel_requirement",
     "plan_staffing",
     "planned_groups",

@@ -103,12 +103,15 @@ def _deferred_requirement(
     work = channel.volume * channel.aht / channel.concurrency  # agent-seconds per interval
     n = len(work)
     open_ = np.ones(n, dtype=bool) if open_ is None else np.asarray(open_, dtype=bool)
-    window = max(1, int(min(channel.target_time // interval, n)))
-    capacity = np.zeros(n)
-    for i in np.flatnonzero(work > 0):
-        span = np.arange(i, min(i + window, n))
-        span = span[open_[span]] if open_[span].any() else span[:1]
-        capacity[span] += work[i] / len(span)
+    if channel.uses_open_clock(interval) and open_.any():
+        capacity = _open_clock_capacity(work, open_, max(1, int(channel.target_time // interval)))
+    else:
+        window = max(1, int(min(channel.target_time // interval, n)))
+        capacity = np.zeros(n)
+        for i in np.flatnonzero(work > 0):
+            span = np.arange(i, min(i + window, n))
+            span = span[open_[span]] if open_[span].any() else span[:1]
+            capacity[span] += work[i] / len(span)
     ceiling = channel.max_occupancy if channel.max_occupancy is not None else 1.0
     agents = np.ceil(capacity / (interval * ceiling) - 1e-9)
     if agents.max(initial=0.0) > erlang.MAX_TRAFFIC:
@@ -117,6 +120,21 @@ def _deferred_requirement(
             f"{erlang.MAX_TRAFFIC:.0e} (a typo?)"
         )
     return np.maximum(agents, 0).astype(np.int64)
+
+
+def _open_clock_capacity(work: np.ndarray, open_: np.ndarray, window: int) -> np.ndarray:
+    """Agent-seconds per interval when ``within`` counts open hours: the work arriving in
+    interval i is spread over the next ``window`` open intervals from i on, passing the
+    close to the next opening — in a run of such days, the start of the horizon again
+    (the work of the last hours is done the next morning, not piled before the close)."""
+    opened = np.flatnonzero(open_)
+    window = min(window, len(opened))  # a window of several days: every open interval
+    capacity = np.zeros(len(work))
+    for i in np.flatnonzero(work > 0):
+        first = int(np.searchsorted(opened, i))  # the first open interval at or after i
+        span = opened[(first + np.arange(window)) % len(opened)]
+        capacity[span] += work[i] / window
+    return capacity
 
 
 def channel_requirement(
@@ -169,7 +187,14 @@ def analytic_plan(
     factor = 1.0 if days_met is None else busyness_quantile(variation.factor_cv, days_met)
     requirement = {
         name: channel_requirement(
-            channel, scenario.interval, scenario.open_intervals, factor, days_met, variation
+            channel,
+            scenario.interval,
+            scenario.open_mask(name)
+            if channel.uses_open_clock(scenario.interval)
+            else scenario.open_intervals,
+            factor,
+            days_met,
+            variation,
         )
         for name, channel in scenario.channels.items()
     }

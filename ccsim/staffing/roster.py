@@ -919,9 +919,12 @@ def make_roster(
         time_limit=time_limit,
         gap_target=gap,
     )
-    if not verify:
-        return roster
-    solution, result, misses = _cover(search, solution)
+    return _verified(search, roster) if verify else roster
+
+
+def _verified(search: _Search, roster: Roster) -> Roster:
+    """The roster after verification: covered until every target holds, then relaxed."""
+    solution, result, misses = _cover(search, roster.solution)
     unmet = [(c, int(i)) for c, m in misses.items() for i in np.flatnonzero(m)]
     if not unmet:
         solution, result = _relax(search, solution, result)
@@ -933,8 +936,8 @@ def make_roster(
         simulation=result,
         unmet=unmet,
         iterations=search.runs,
-        seed=seed,
-        replications=replications,
+        seed=search.seed,
+        replications=search.replications,
         solves=search.solves,
         solve_seconds=search.seconds,
     )

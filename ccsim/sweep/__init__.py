@@ -26,8 +26,13 @@ The store (``out=DIR``)::
                             seed, common_random_numbers, mode, ccsim version. A rerun with
                             other arguments, or into a store of another format, is refused.
     DIR/points/<id>.json    one file per finished point, written atomically by the parent
-                            process the moment the point finishes.
-    DIR/points.log          one appended line per computed point: time, id, point, seconds.
+                            process the moment the point finishes, with the SHA-256 of its
+                            key, seed and rows. Read back, a file is used only if it checks
+                            (its point, one row per channel, numbers, the checksum); any
+                            other is computed again.
+    DIR/points.log          one appended line per computed point: time, id, point, seconds;
+                            rebuilt from the valid point files when a run starts (a kill
+                            between a point file and its line leaves no gap).
     DIR/results.csv         rebuilt from the point files in grid order when all are done,
                             so it is byte-identical however the run went.
     DIR/.lock               held (POSIX lock) while a sweep runs: a second concurrent
@@ -77,7 +82,7 @@ from ccsim.durations import check_count, format_duration
 from ccsim.results import Table, interrupts_deferred, text_table
 from ccsim.scenario import Scenario, ScenarioError, load_scenario
 from ccsim.sim.replications import size_problems
-from ccsim.sweep.errors import PointError, SweepError, SweepInterrupted
+from ccsim.sweep.errors import PointError, RunError, SweepError, SweepInterrupted
 from ccsim.sweep.executors import EXECUTORS, execute
 from ccsim.sweep.grid import (
     MAX_POINTS,
@@ -101,6 +106,7 @@ __all__ = [
     "Point",
     "SweepError",
     "PointError",
+    "RunError",
     "SweepInterrupted",
     "SweepPlan",
     "KPI_COLUMNS",
@@ -329,6 +335,10 @@ def run_sweep(
     The counts are ``{"points", "computed", "skipped"}``. ``progress(done, total)``
     is called once at the start and after each point. On Ctrl-C pending points
     are cancelled, finished ones kept, and :class:`SweepInterrupted` raised.
+    :class:`SweepError` when ``out`` cannot be used (one line: not a directory,
+    permission, …); :class:`RunError` (:class:`PointError` for a point that raised)
+    when the run fails — a file that cannot be written (no space), a Dask cluster
+    that does not start — with the finished points kept.
     """
     if executor not in EXECUTORS:
         raise SweepError(f"executor must be 'processes' or 'dask', got {executor!r}")
@@ -339,7 +349,11 @@ def run_sweep(
     records: dict[str, dict] = {}
     if store is not None:
         store.open(plan.manifest())
-        records = store.finished(plan.points)
+        try:
+            records = store.finished(plan.points, list(plan.scenario.channels))
+        except BaseException:
+            store.close()
+            raise
     todo = [p for p in plan.points if p.id not in records]
     skipped = len(records)
     total = len(plan.points)
@@ -361,7 +375,7 @@ def run_sweep(
         execute(plan, todo, on_done, executor=executor, jobs=jobs, scheduler=scheduler)
         table = results_table(plan, records)
         if store is not None:
-            table.write_csv(store.results_path)
+            store.write_results(table)
     except KeyboardInterrupt:
         raise SweepInterrupted(len(records), total, store.dir if store else None) from None
     finally:

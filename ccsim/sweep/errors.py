@@ -9,7 +9,12 @@ class SweepError(ValueError):
     """A sweep that cannot start or continue: bad grid, invalid point, or a store mismatch."""
 
 
-class PointError(RuntimeError):
+class RunError(RuntimeError):
+    """A sweep that failed while running (a point, a file that could not be written, a Dask
+    cluster that would not start); finished points are kept."""
+
+
+class PointError(RunError):
     """A point whose computation raised; the sweep stopped, finished points are kept."""
 
 

@@ -7,7 +7,9 @@ and ``results.csv``; the layout and the columns are described in :mod:`ccsim.swe
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -16,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ccsim.results import Table, atomic_write_text, write_json
-from ccsim.sweep.errors import SweepError
+from ccsim.results import Table, atomic_write_text, remove_stale_temp, write_json
+from ccsim.sweep.errors import RunError, SweepError
 from ccsim.sweep.grid import Point
 from ccsim.sweep.point import KPI_COLUMNS, decode_float
 
@@ -53,18 +55,23 @@ class SweepStore:
 
     def open(self, manifest: Mapping[str, Any]) -> None:
         """Lock the directory, then write the manifest or check that the one there
-        describes the same sweep. Raises :class:`SweepError` when another process is
-        running a sweep into it or it holds another sweep."""
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self._acquire()
+        describes the same sweep; remove temporary files of writes a kill cut short.
+        Raises :class:`SweepError` when another process is running a sweep into it, it
+        holds another sweep, or it cannot be used (not a directory, permission, no
+        space, read-only: one line naming the path)."""
         try:
-            self._check_or_write(manifest)
-        except BaseException:
-            self.close()
-            raise
-        self.points_dir.mkdir(parents=True, exist_ok=True)
-        for stale in self.points_dir.glob(".*.tmp"):  # a write cut short by a kill
-            stale.unlink(missing_ok=True)
+            self.dir.mkdir(parents=True, exist_ok=True)
+            self._acquire()
+            try:
+                self._check_or_write(manifest)
+                self.points_dir.mkdir(parents=True, exist_ok=True)
+                remove_stale_temp(self.dir)
+                remove_stale_temp(self.points_dir)
+            except BaseException:
+                self.close()
+                raise
+        except OSError as exc:
+            raise SweepError(f"--out {self.dir}: cannot be used for a sweep: {_why(exc)}") from None
 
     def _acquire(self) -> None:
         # A POSIX record lock: released when this process ends however it ends, and
@@ -95,7 +102,13 @@ class SweepStore:
             try:
                 there = json.loads(self.manifest_path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
-                raise SweepError(f"{self.manifest_path}: cannot be read ({exc})") from None
+                why = _why(exc) if isinstance(exc, OSError) else "not JSON"
+                raise SweepError(f"{self.manifest_path}: cannot be read ({why})") from None
+            if not isinstance(there, dict) or not isinstance(there.get("scenario"), dict):
+                raise SweepError(
+                    f"{self.manifest_path} is not the manifest of a ccsim sweep; choose another "
+                    "--out directory"
+                )
             here = json.loads(json.dumps(manifest))
             if there.get("format") != here["format"]:
                 raise SweepError(
@@ -121,8 +134,10 @@ class SweepStore:
                 )
             write_json(self.manifest_path, manifest)
 
-    def finished(self, points: Sequence[Point]) -> dict[str, dict]:
-        """Records of the points already on disk (unreadable or foreign files are ignored)."""
+    def finished(self, points: Sequence[Point], channels: Sequence[str]) -> dict[str, dict]:
+        """Records of the points already on disk whose files check (:func:`valid_record`:
+        this point, one row per channel of ``channels``, every number a number, the
+        checksum); the others are computed again. The journal is rebuilt from them."""
         records = {}
         for point in points:
             path = self.points_dir / f"{point.id}.json"
@@ -130,37 +145,111 @@ class SweepStore:
                 record = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 continue
-            if (
-                record.get("key") == point.key
-                and record.get("seed") == point.seed
-                and _complete(record)
-            ):
+            if valid_record(record, point, channels):
                 records[point.id] = record
+        try:
+            self._rebuild_log(points, records)
+        except OSError as exc:
+            raise RunError(f"cannot write {self.log_path}: {_why(exc)}") from None
         return records
 
+    def _rebuild_log(self, points: Sequence[Point], records: Mapping[str, dict]) -> None:
+        """Make ``points.log`` one line per valid point file: keep the lines of valid
+        points (the first of each), drop the others, add those a kill left out (stamped
+        with the point file's time); rewritten only when it changes."""
+        try:
+            lines = self.log_path.read_text(encoding="utf-8").splitlines(keepends=True)
+        except FileNotFoundError:
+            lines = []
+        kept, seen = [], set()
+        for line in lines:
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) == 4 and fields[1] in records and fields[1] not in seen:
+                seen.add(fields[1])
+                kept.append(line if line.endswith("\n") else line + "\n")
+        for point in points:
+            if point.id in records and point.id not in seen:
+                mtime = (self.points_dir / f"{point.id}.json").stat().st_mtime
+                kept.append(_log_line(records[point.id], time.localtime(mtime)))
+        if kept != lines and (kept or lines):
+            atomic_write_text(self.log_path, "".join(kept))
+
     def save(self, record: Mapping[str, Any]) -> None:
-        """Write a finished point atomically, then log it."""
+        """Write a finished point atomically, then log it; :class:`RunError` (one line) when
+        the file system refuses (no space, read-only, …)."""
         text = json.dumps(record, indent=1, ensure_ascii=False) + "\n"
-        atomic_write_text(self.points_dir / f"{record['id']}.json", text)
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
-        line = f"{stamp}\t{record['id']}\t{record['point']}\t{record['elapsed']:.3f}\n"
-        with open(self.log_path, "a", encoding="utf-8") as log:
-            log.write(line)
-            log.flush()
+        path = self.points_dir / f"{record['id']}.json"
+        try:
+            atomic_write_text(path, text)
+            path = self.log_path
+            with open(self.log_path, "a", encoding="utf-8") as log:
+                log.write(_log_line(record, time.localtime()))
+                log.flush()
+        except OSError as exc:
+            raise RunError(f"cannot write {path}: {_why(exc)}") from None
+
+    def write_results(self, table: Table) -> None:
+        """Write ``results.csv``; :class:`RunError` (one line) when the file system refuses."""
+        try:
+            table.write_csv(self.results_path)
+        except OSError as exc:
+            raise RunError(f"cannot write {self.results_path}: {_why(exc)}") from None
 
 
-def _complete(record: Mapping[str, Any]) -> bool:
-    """Whether a point file has every column of this version (else it is computed again)."""
-    rows = record.get("rows")
-    return isinstance(rows, list) and all(
-        isinstance(row, Mapping) and all(name in row for name in (*KPI_COLUMNS, "agent_hours"))
-        for row in rows
-    )
+def _why(exc: OSError) -> str:
+    """An OSError in a few words: ``No space left on device: /path``."""
+    where = f": {exc.filename}" if exc.filename else ""
+    return f"{exc.strerror or type(exc).__name__}{where}"
+
+
+def _log_line(record: Mapping[str, Any], when: time.struct_time) -> str:
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", when)
+    return f"{stamp}\t{record['id']}\t{record['point']}\t{record['elapsed']:.3f}\n"
+
+
+def _checksum(record: Mapping[str, Any]) -> str:
+    """SHA-256 of what a point file says about its point: key, seed and rows."""
+    text = json.dumps([record.get("key"), record.get("seed"), record.get("rows")],
+                      sort_keys=True, ensure_ascii=False)  # fmt: skip
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_NUMBER_TEXT = ("inf", "-inf", "nan")  # how encode_float writes what JSON cannot
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return math.isfinite(value)
+    return value is None or value in _NUMBER_TEXT
+
+
+def valid_record(record: Any, point: Point, channels: Sequence[str]) -> bool:
+    """Whether a point file's content is this point's result as this version writes it:
+    its key, seed and elapsed time, one row per channel (in order) with every column a
+    number (or ``"inf"``/``"nan"``), and the checksum of all of it."""
+    if not isinstance(record, dict) or record.get("sha256") != _checksum(record):
+        return False
+    if record.get("key") != point.key or record.get("seed") != point.seed:
+        return False
+    if record.get("id") != point.id or record.get("point") != point.index:
+        return False
+    rows, elapsed = record.get("rows"), record.get("elapsed")
+    if not (_is_number(elapsed) and isinstance(elapsed, (int, float))):
+        return False
+    if not isinstance(rows, list) or [
+        row.get("channel") if isinstance(row, dict) else None for row in rows
+    ] != list(channels):
+        return False
+    names = (*KPI_COLUMNS, "agent_hours")
+    return all(all(name in row and _is_number(row[name]) for name in names) for row in rows)
 
 
 def point_record(point: Point, result: Mapping[str, Any]) -> dict[str, Any]:
-    """What ``points/<id>.json`` holds: the point's identity, seed and result rows."""
-    return {
+    """What ``points/<id>.json`` holds: the point's identity, seed and result rows, and
+    the SHA-256 of key, seed and rows (checked when the file is read back)."""
+    record = {
         "id": point.id,
         "point": point.index,
         "key": point.key,
@@ -169,6 +258,8 @@ def point_record(point: Point, result: Mapping[str, Any]) -> dict[str, Any]:
         "rows": result["rows"],
         "elapsed": result["elapsed"],
     }
+    record["sha256"] = _checksum(json.loads(json.dumps(record)))
+    return record
 
 
 def results_table(plan: SweepPlan, records: Mapping[str, Mapping[str, Any]]) -> Table:
