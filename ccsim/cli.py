@@ -400,6 +400,41 @@ def _jobs_option(command):
     )(command)
 
 
+def _state_option(command):
+    """``--state FILE --from HH:MM``: the rest of the day from a state (waiting, on shift)."""
+    command = click.option(
+        "--from",
+        "from_time",
+        metavar="HH:MM",
+        help="With --state: the interval the state is taken at, e.g. 11:00.",
+    )(command)
+    return click.option(
+        "--state",
+        "state_file",
+        type=click.Path(dir_okay=False, path_type=str),
+        help="CSV kind,name,value: contacts waiting (waiting,email,45min) and agents on "
+        "shift (agents,phones,12) — simulate or plan the rest of the day from --from.",
+    )(command)
+
+
+def _from_state(loaded, state_file: str | None, from_time: str | None):
+    """The scenario from ``--from`` on, starting in the ``--state`` (exit 2 on problems)."""
+    if state_file is None and from_time is None:
+        return loaded
+    if state_file is None or from_time is None:
+        raise InputError("--state and --from go together (e.g. --state now.csv --from 11:00)")
+    from ccsim.scenario import ScenarioError
+    from ccsim.sim.state import read_state
+
+    try:
+        waiting, agents = read_state(state_file, loaded)
+        return loaded.from_state(from_time, waiting, agents)
+    except ScenarioError as exc:
+        raise _scenario_input_error(exc) from None
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
 def _set_option(command):
     """``--set key=value``: change the scenario for this run (repeatable)."""
     return click.option(
@@ -454,6 +489,7 @@ def _all_cores(jobs: int | None) -> int:
     "(default: the scenario's days_met, else the average day).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@_state_option
 def staff(
     scenario: str,
     sets: tuple[str, ...],
@@ -466,6 +502,8 @@ def staff(
     plot: bool,
     days_met: str | None,
     as_json: bool,
+    state_file: str | None,
+    from_time: str | None,
 ) -> None:
     """Plan agents per channel and interval to meet the targets (Erlang, optionally verified).
 
@@ -478,7 +516,7 @@ def staff(
 
     from ccsim.staffing import plan_staffing
 
-    loaded = _load_scenario(scenario, sets)
+    loaded = _from_state(_load_scenario(scenario, sets), state_file, from_time)
     if plot and out_dir is None:
         raise InputError("--plot needs --out DIR to write the figure into")
     say = (lambda line: click.echo(f"  {line}", err=True)) if verify else None
@@ -829,8 +867,20 @@ def sweep_command(
 @click.option("--plot", is_flag=True, help="Also draw simulation.png into --out.")
 @click.option("--contacts", "with_contacts", is_flag=True, help="Also write contacts.csv.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@_state_option
 def simulate_command(
-    scenario, sets, replications, seed, jobs, warmup, out_dir, plot, with_contacts, as_json
+    scenario,
+    sets,
+    replications,
+    seed,
+    jobs,
+    warmup,
+    out_dir,
+    plot,
+    with_contacts,
+    as_json,
+    state_file,
+    from_time,
 ) -> None:
     """Simulate a scenario: KPIs per channel and interval with 95% confidence intervals."""
     import json
@@ -840,7 +890,7 @@ def simulate_command(
     from ccsim.sim import simulate
     from ccsim.staffing import resolve_agents
 
-    loaded = _load_scenario(scenario, sets)
+    loaded = _from_state(_load_scenario(scenario, sets), state_file, from_time)
     if (plot or with_contacts) and out_dir is None:
         raise InputError("--plot and --contacts need --out DIR to write into")
     try:

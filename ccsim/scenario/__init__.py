@@ -60,6 +60,8 @@ class Scenario:
     day_factors : measured days × intervals: each day's contacts ÷ the mean volume, per
         interval (from ``ccsim fit``); when given, simulated and planned days are these days.
     days_met : share of days on which every target must hold (None: plan the average day).
+    initial_waiting : contacts already waiting at the start, as (channel, age in seconds),
+        oldest first — a state to simulate the rest of a day from (:meth:`from_state`).
     dequeue : ``"priority"`` or ``"longest_waiting"`` (see the scenario format).
     source : the file this scenario was read from, if any.
     spec : the document (plain dict, as in the TOML file) it was built from.
@@ -79,6 +81,7 @@ class Scenario:
     interval_uncertainty: float = 0.0
     day_factors: np.ndarray | None = None
     days_met: float | None = None
+    initial_waiting: tuple[tuple[str, float], ...] = ()
     dequeue: str = "priority"
     source: Path | None = None
     spec: Mapping[str, Any] = field(default_factory=dict)
@@ -190,6 +193,56 @@ class Scenario:
             if name not in planned and len(group.skills) == 1 and group.agents is not None:
                 out[group.skills[0]] = out[group.skills[0]] + group.agents
         return out
+
+    def from_state(
+        self,
+        start: str,
+        waiting: Iterable[tuple[str, float]] = (),
+        agents: Mapping[str, int] | None = None,
+    ) -> Scenario:
+        """The rest of the day from interval ``start`` (a label, or its time ``"11:00"``):
+        the intervals from there on, with contacts already waiting (channel, age in
+        seconds) and, for the groups in ``agents``, that many agents in the first interval.
+        Raises ValueError naming what does not fit."""
+        times = [label.split()[-1] for label in self.starts]
+        if start in self.starts:
+            k = self.starts.index(start)
+        elif start in times:
+            k = times.index(start)
+        else:
+            raise ValueError(f"--from {start}: no interval starts then ({self.starts[0]} …)")
+        waiting = tuple(sorted(((str(c), float(a)) for c, a in waiting), key=lambda w: -w[1]))
+        for channel, age in waiting:
+            if channel not in self.channels or not age >= 0:
+                raise ValueError(f"waiting contact ({channel!r}, {age!r}): unknown channel or age")
+        agents = dict(agents or {})
+        unknown = sorted(set(agents) - set(self.groups))
+        if unknown:
+            raise ValueError(f"agents for unknown group(s) {', '.join(unknown)}")
+        channels = {
+            name: dataclasses.replace(
+                ch,
+                volume=ch.volume[k:],
+                aht=ch.aht[k:],
+                patience=None if ch.patience is None else ch.patience[k:],
+                open_hours=None if ch.open_hours is None else ch.open_hours[k:],
+            )
+            for name, ch in self.channels.items()
+        }
+        groups = {}
+        for name, group in self.groups.items():
+            staff = None if group.agents is None else np.array(group.agents[k:])
+            if staff is not None and name in agents:
+                staff[0] = int(agents[name])  # the agents on shift now
+            groups[name] = dataclasses.replace(group, agents=staff)
+        factors = None if self.day_factors is None else self.day_factors[:, k:]
+        return self.replace(
+            starts=self.starts[k:],
+            channels=channels,
+            groups=groups,
+            day_factors=factors,
+            initial_waiting=waiting,
+        )
 
     def replace(self, **changes: Any) -> Scenario:
         """A copy with some attributes changed (no re-validation; see :meth:`with_overrides`)."""

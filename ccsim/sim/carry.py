@@ -28,11 +28,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ccsim.scenario import Scenario
-from ccsim.sim.arrivals import Arrivals, generate_arrivals, to_buffer
+from ccsim.sim.arrivals import Arrivals, generate_arrivals, replication_rng, to_buffer
 from ccsim.sim.metrics import UNANSWERED, contact_records
 from ccsim.sim.model import ContactCenter
 
 __all__ = ["Backlog", "ROUNDS", "carrying_channels", "play_day"]
+
+_GIVEN_STATE = 5  # random stream of the handle times of a given state's waiting contacts
 
 ROUNDS = 4
 """Most plays of one replication while looking for its steady backlog."""
@@ -47,6 +49,7 @@ class Backlog:
     interval: np.ndarray
     age: np.ndarray
     handle: np.ndarray
+    deadline: np.ndarray | None = None  # seconds from time 0 (None: nobody abandons)
 
     @classmethod
     def empty(cls) -> Backlog:
@@ -84,7 +87,10 @@ def with_backlog(arrivals: Arrivals, backlog: Backlog) -> Arrivals:
             arrivals.interval.dtype
         ),
         handle_buffer=joined(backlog.handle, arrivals.handle),
-        deadline_buffer=joined(np.full(len(backlog), np.inf), arrivals.deadline),
+        deadline_buffer=joined(
+            np.full(len(backlog), np.inf) if backlog.deadline is None else backlog.deadline,
+            arrivals.deadline,
+        ),
         busyness=arrivals.busyness,
         waiting=len(backlog) + arrivals.waiting,
     )
@@ -116,12 +122,42 @@ def leftover(
     return backlog, mask
 
 
+def given_backlog(scenario: Scenario, seed: int, replication: int) -> Backlog:
+    """The scenario's ``initial_waiting`` contacts as a backlog: handle times drawn from
+    each channel's distribution (its first interval's AHT), in the first interval.
+
+    A waiting contact of a channel whose customers abandon gets a fresh patience drawn
+    from that channel's distribution, counted from its arrival (it abandons at once if
+    that is already past): the state does not say how patient the ones still waiting are.
+    """
+    names = list(scenario.channels)
+    waiting = scenario.initial_waiting
+    channel = np.array([names.index(c) for c, _ in waiting], dtype=np.int16)
+    age = np.array([a for _, a in waiting], dtype=float)
+    handle, deadline = np.zeros(len(waiting)), np.full(len(waiting), np.inf)
+    for c in np.unique(channel):
+        rows = np.flatnonzero(channel == c)
+        ch = scenario.channels[names[c]]
+        rng = replication_rng(seed, replication, int(c), _GIVEN_STATE)
+        handle[rows] = ch.handle_time.sample(rng, np.full(len(rows), ch.aht[0]), len(rows))
+        if ch.patience is not None:
+            patience = ch.patience_dist.sample(rng, np.full(len(rows), ch.patience[0]), len(rows))
+            deadline[rows] = patience - age[rows]
+    zero = np.zeros(len(waiting), dtype=np.int32)
+    return Backlog(channel, zero, age, handle, deadline)
+
+
 def play_day(
     scenario: Scenario, staffing: np.ndarray, seed: int, replication: int
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """One replication's contact records, and per channel the contacts carried over the
     night at the close (zeros for channels that do not carry; see the module doc)."""
     fresh = generate_arrivals(scenario, seed, replication)
+    if scenario.initial_waiting:  # the rest of a day from a given state: played once
+        arrivals = with_backlog(fresh, given_backlog(scenario, seed, replication))
+        raw = ContactCenter(scenario, staffing, arrivals).run()
+        records = contact_records(arrivals, raw, replication, scenario.horizon)
+        return records, np.zeros(len(scenario.channels))
     carry = carrying_channels(scenario)
     backlog = Backlog.empty()
     for _ in range(ROUNDS):

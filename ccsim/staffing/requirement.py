@@ -178,6 +178,20 @@ def channel_requirement(
         raise ValueError(f"channels.{channel.name}: {exc}") from None
 
 
+def _with_waiting(scenario: Scenario) -> dict[str, Channel]:
+    """The channels, with the contacts already waiting at the start (a given state) added to
+    the first interval's volume: the plan must answer them too."""
+    waiting: dict[str, int] = {}
+    for channel, _age in scenario.initial_waiting:
+        waiting[channel] = waiting.get(channel, 0) + 1
+    channels = dict(scenario.channels)
+    for name, count in waiting.items():
+        volume = np.array(channels[name].volume)
+        volume[0] += count
+        channels[name] = dataclasses.replace(channels[name], volume=volume)
+    return channels
+
+
 def analytic_plan(
     scenario: Scenario, planned: tuple[str, ...], days_met: float | None = None
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
@@ -185,6 +199,7 @@ def analytic_plan(
     for a share ``days_met`` of days (:mod:`ccsim.staffing.days`); see the module doc."""
     variation = DayVariation.of(scenario)
     factor = 1.0 if days_met is None else busyness_quantile(variation.factor_cv, days_met)
+    channels = _with_waiting(scenario)
     requirement = {
         name: channel_requirement(
             channel,
@@ -196,7 +211,7 @@ def analytic_plan(
             days_met,
             variation,
         )
-        for name, channel in scenario.channels.items()
+        for name, channel in channels.items()
     }
     homes = scenario.home_groups(planned)
     fixed = scenario.fixed_dedicated(planned)
