@@ -85,6 +85,7 @@ def plot_simulation(result: Any) -> Figure:
         rows = table["channel"] == name
         offered = table["offered"][rows]
         ax.bar(x, offered, width=0.8, color="#c9d6e8", label="offered (mean per day)")
+        _closed_hours(ax, scenario, name)
         ax.set_ylabel("contacts offered")
         ax.set_ylim(0, max(1.0, float(np.nanmax(offered, initial=0)) * 1.15))
         right = ax.twinx()
@@ -215,6 +216,16 @@ def plot_sweep(
 # --- staffing plans: forecast, agents (Erlang vs verified), simulated service level ----------
 
 
+def _closed_hours(ax, scenario, name: str) -> None:
+    """Shade the intervals in which channel ``name`` is closed (grey bands)."""
+    closed = ~scenario.open_mask(name)
+    if not closed.any() or closed.all():
+        return
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], closed.astype(int), [0]])))
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        ax.axvspan(start - 0.5, stop - 0.5, color="#999999", alpha=0.12, lw=0)
+
+
 def _day_fan(ax, x, table, rows, color: str) -> None:
     """The service level across days as a fan: the 10th–90th percentile band (%)."""
     if "service_level_p10" not in table:
@@ -277,6 +288,7 @@ def plot_staffing(plan: Any) -> Figure:
         shared = homes[name] is not None and list(homes.values()).count(homes[name]) > 1
         ax = axes[row, 0]
         ax.bar(x, channel.volume, color="#c9d6e8", width=0.85, label="forecast volume")
+        _closed_hours(ax, sc, name)
         ax.set_ylabel("contacts / interval")
         ax.set_title(f"{_title(name, channel)}: forecast and agents", loc="left", fontsize=10)
         right = ax.twinx()

@@ -250,6 +250,7 @@ class StaffingPlan:
         lines += text_table(self._channel_rows(), "llrrrr")
         lines.append("")
         lines += text_table(self._group_rows(), "llrrrl")
+        lines += self._night_lines()
         band = self.day_band()
         if band:
             lines.append("")
@@ -301,6 +302,19 @@ class StaffingPlan:
                 ]
             )
         return rows
+
+    def _night_lines(self) -> list[str]:
+        """How many contacts cross the night (simulated plans of channels on the open clock)."""
+        if self.simulation is None or "carried_out" not in self.simulation.channels:
+            return []
+        table = self.simulation.channels
+        parts = [
+            f"{name} {table['carried_out'][i]:.1f} at the close ({table['carried_in'][i]:.1f} "
+            "at the open)"
+            for i, name in enumerate(table["channel"])
+            if table["carried_out"][i] > 0 or table["carried_in"][i] > 0
+        ]
+        return ["", "carried over the night (per day): " + "; ".join(parts)] if parts else []
 
     def _band_rows(self, band: dict[str, dict[str, float]]) -> list[list[str]]:
         """Rows of the across-days table of :meth:`describe` (header first)."""
