@@ -207,8 +207,9 @@ def day_requirement(
     agents = np.asarray(lower, dtype=np.int64).copy()
     volume = channel.volume
     stable = np.where(volume > 0, np.floor(channel.slot_traffic(interval)) + 1, 0)
-    if not channel.abandons:  # Erlang C needs a stable queue in every interval
-        agents = np.maximum(agents, -(-stable.astype(np.int64) // channel.concurrency))
+    # never fewer agents than the offered load: Erlang C needs a stable queue, and a plan
+    # that leaves an interval to abandonment (Erlang A) would sacrifice its customers
+    agents = np.maximum(agents, -(-stable.astype(np.int64) // channel.concurrency))
     agents = np.maximum(agents, (volume > 0).astype(np.int64))
     days = day_blocks(len(agents), interval)
     for day in np.unique(days[volume > 0]):
@@ -284,7 +285,7 @@ def _fill_share(
         if met.sum() >= needed:
             break
         failing = np.flatnonzero(~met)
-        near = failing[np.argsort(-daily[failing])][: 2 * (needed - int(met.sum()))]
+        near = failing[np.argsort(-daily[failing])][: min(2 * (needed - int(met.sum())), 100)]
         sub = counts[near]
         gain = ((levels_on_counts(part, sub, own + 1, interval) - levels[near]) * sub).sum(axis=0)
         gain = gain / np.maximum(sub.sum(), 1.0)
@@ -304,20 +305,30 @@ def _fill_share(
 def _uplift(
     part: Channel, interval: float, counts: np.ndarray, floor: np.ndarray, needed: int
 ) -> np.ndarray | None:
-    """The per-interval Erlang plan for the volume × m, for the smallest m (1% steps, up
-    to 3) meeting the target on ``needed`` of the synthetic days ``counts``."""
+    """The per-interval Erlang plan for the volume × m, for the smallest m in [1, 3] (by
+    bisection, to 0.5%) meeting the target on ``needed`` of the synthetic days ``counts``."""
     traffic, aht, k = part.slot_traffic(interval), part.slot_aht, part.concurrency
     extra = {"patience": part.patience} if part.abandons else {}
-    for step in range(201):
-        m = 1.0 + 0.01 * step
+
+    def plan(m: float) -> np.ndarray:
         slots = erlang.required_agents(
             traffic * m, aht, target_time=part.target_time, sl_target=part.sl_target, **extra
         )
-        agents = np.maximum(floor, -(-np.asarray(slots, dtype=np.int64) // k))
+        return np.maximum(floor, -(-np.asarray(slots, dtype=np.int64) // k))
+
+    def meets(agents: np.ndarray) -> bool:
         levels = levels_on_counts(part, counts, agents, interval)
-        if (_daily(counts, levels) >= part.sl_target - 1e-12).sum() >= needed:
-            return agents
-    return None
+        return bool((_daily(counts, levels) >= part.sl_target - 1e-12).sum() >= needed)
+
+    lo, hi = 1.0, 3.0
+    if meets(plan(lo)):
+        return plan(lo)
+    if not meets(plan(hi)):
+        return None
+    while hi - lo > 0.005:
+        mid = 0.5 * (lo + hi)
+        lo, hi = (lo, mid) if meets(plan(mid)) else (mid, hi)
+    return plan(hi)
 
 
 def _column(part: Channel, counts: np.ndarray, own: np.ndarray, interval: float, j: int):
@@ -336,28 +347,26 @@ def _trim_share(
 ) -> None:
     """Take back single agents the greedy no longer needs (a later addition can make an
     earlier one redundant), cheapest loss first, while ``needed`` days still meet the
-    target; never below ``floor`` (in place)."""
+    target; never below ``floor`` (in place). A few passes over the intervals."""
     target = part.sl_target
-    tried = np.zeros(len(own), dtype=bool)
-    while True:
-        candidates = np.flatnonzero((own > floor) & ~tried)
-        if not candidates.size:
+    for _ in range(3):
+        removed = False
+        fewer = levels_on_counts(part, counts, np.maximum(own - 1, 0), interval)
+        loss = ((levels - fewer) * counts).sum(axis=0)
+        for j in np.argsort(loss, kind="stable"):
+            if own[j] <= floor[j]:
+                continue
+            own[j] -= 1
+            column = _column(part, counts, own, interval, int(j))
+            trial = levels.copy()
+            trial[:, j] = column
+            if (_daily(counts, trial) >= target - 1e-12).sum() >= needed:
+                levels[:, j] = column
+                removed = True
+            else:
+                own[j] += 1
+        if not removed:
             return
-        loss = np.array(
-            [((levels[:, j] - _column(part, counts, own - (np.arange(len(own)) == j), interval, j))
-              * counts[:, j]).sum() for j in candidates]
-        )  # fmt: skip
-        j = int(candidates[np.argmin(loss)])
-        own[j] -= 1
-        column = _column(part, counts, own, interval, j)
-        trial = levels.copy()
-        trial[:, j] = column
-        if (_daily(counts, trial) >= target - 1e-12).sum() >= needed:
-            levels[:, j] = column
-            tried[:] = False
-        else:
-            own[j] += 1
-            tried[j] = True
 
 
 def synthetic_day_levels(
