@@ -106,3 +106,36 @@ def test_verified_days_met_plan_reports_the_simulated_share(tmp_path):
 def test_bad_per_or_days_met_is_named(change, message):
     with pytest.raises(ScenarioError, match=message.replace("(", r"\(").replace(")", r"\)")):
         scenario("day").with_overrides(change)
+
+
+def test_the_band_counts_each_target_over_the_day():
+    sc = Scenario.from_dict(
+        {
+            "interval": "30min",
+            "volume_uncertainty": 0.2,
+            "channels": {
+                "voice": {
+                    "volume": VOLUME,
+                    "aht": 180,
+                    "service_level": 0.8,
+                    "within": 20,
+                    "patience": 120,
+                    "max_abandon": 0.04,
+                    "asa": 15,
+                },  # fmt: skip
+            },
+            "groups": {"phones": {"skills": ["voice"], "agents": [11, 15, 19, 23, 23, 19, 15, 11]}},
+        }
+    )
+    result = simulate(sc, 60, seed=8)
+    band = day_band(result.days, sc)["voice"]
+    days = result.days
+    level, abandon, asa = days["service_level"], days["abandon_rate"], days["asa"]
+    met = (level >= 0.8) & (abandon <= 0.04) & (asa <= 15)
+    assert band["days_met"] == pytest.approx(np.mean(level >= 0.8))
+    assert band["days_met_abandon"] == pytest.approx(np.mean(abandon <= 0.04))
+    assert band["days_met_asa"] == pytest.approx(np.mean(asa <= 15))
+    assert band["days_met_all"] == pytest.approx(np.mean(met))
+    assert band["days_met_all"] <= min(band["days_met"], band["days_met_abandon"])
+    # the daily figures add up from the intervals: offered over the day is the sum
+    assert days["offered"].sum() == pytest.approx(result.intervals["offered"].sum() * 60)

@@ -448,7 +448,8 @@ def _percentiles(per_rep: np.ndarray, *qs: float) -> list[np.ndarray]:
 
 def _days_table(stack: dict[str, np.ndarray], scenario: Scenario) -> Table:
     """One row per channel × simulated day (replication × 24-hour block of the horizon):
-    ``channel, replication, day, offered, answered_within, service_level`` (over the day)."""
+    ``channel, replication, day, offered, answered_within, service_level, asa,
+    abandon_rate`` (over the day)."""
     n_r, n_c, n_i = stack["offered"].shape
     day = (np.arange(n_i) * float(scenario.interval) // 86400.0).astype(np.int64)
     n_d = int(day.max()) + 1
@@ -460,6 +461,7 @@ def _days_table(stack: dict[str, np.ndarray], scenario: Scenario) -> Table:
 
     offered = per_day(stack["offered"])
     within = per_day(stack["answered_within"])
+    answered = per_day(stack["answered"])
     no_target = np.array([ch.target_time is None for ch in scenario.channels.values()])
     level = np.where(no_target[None, :, None], np.nan, _ratio(within, offered))
     shape = (n_r, n_c, n_d)
@@ -473,6 +475,8 @@ def _days_table(stack: dict[str, np.ndarray], scenario: Scenario) -> Table:
             "offered": offered.ravel(),
             "answered_within": within.ravel(),
             "service_level": level.ravel(),
+            "asa": _ratio(per_day(stack["wait_answered"]), answered).ravel(),
+            "abandon_rate": _ratio(per_day(stack["abandoned"]), offered).ravel(),
         }
     )
 
@@ -489,9 +493,11 @@ def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> tuple[f
 
 
 def day_band(days: Table, scenario: Scenario) -> dict[str, dict[str, float]]:
-    """Per channel with a service-level target: the share of simulated days whose service
-    level over the day meets it (``days_met``, with its 95% Wilson interval
-    ``days_met_lo``/``_hi``) and the daily service level's 10th/50th/90th percentiles."""
+    """Per channel with a target time: the share of simulated days whose service level
+    over the day meets the target (``days_met``, with its 95% Wilson interval
+    ``days_met_lo``/``_hi``), the same for the ASA and abandonment ceilings over the day
+    (``days_met_asa``, ``days_met_abandon``) and all of them together (``days_met_all``),
+    and the daily service level's 10th/50th/90th percentiles."""
     band = {}
     for name, channel in scenario.channels.items():
         if channel.target_time is None:
@@ -508,9 +514,40 @@ def day_band(days: Table, scenario: Scenario) -> dict[str, dict[str, float]]:
             )
         )
         entry["days"] = int(level.size)
-        if channel.sl_target is not None:
-            met = int(np.sum(level >= channel.sl_target - 1e-12))
-            entry["days_met"] = met / level.size if level.size else float("nan")
-            entry["days_met_lo"], entry["days_met_hi"] = wilson_interval(met, int(level.size))
+        every = np.ones(level.size, dtype=bool)
+        for key, holds in _day_targets(channel, days, rows, level):
+            met = int(np.sum(holds))
+            every &= holds
+            entry[key] = met / level.size if level.size else float("nan")
+            entry[f"{key}_lo"], entry[f"{key}_hi"] = wilson_interval(met, int(level.size))
+        if sum(k.startswith("days_met") and not k.endswith(("_lo", "_hi")) for k in entry) > 1:
+            met = int(every.sum())
+            entry["days_met_all"] = met / level.size if level.size else float("nan")
+            entry["days_met_all_lo"], entry["days_met_all_hi"] = wilson_interval(met, level.size)
         band[name] = entry
     return band
+
+
+def _day_targets(channel, days: Table, rows: np.ndarray, level: np.ndarray):
+    """(key, per-day boolean) for each of the channel's targets measured over the day:
+    the service level, and the ASA and abandonment ceilings."""
+    if channel.sl_target is not None:
+        yield "days_met", level >= channel.sl_target - 1e-12
+    if channel.asa_max is not None:
+        yield "days_met_asa", np.nan_to_num(days["asa"][rows], nan=0.0) <= channel.asa_max
+    if channel.max_abandon is not None:
+        yield "days_met_abandon", days["abandon_rate"][rows] <= channel.max_abandon + 1e-12
+
+
+def group_occupancy(tallies: list[Tally]) -> tuple[np.ndarray, np.ndarray]:
+    """Occupancy of each agent group: busy ÷ staffed time of its agents, the mean over
+    replications — per group × interval (NaN where none is staffed), and per group over
+    the horizon. A multi-skill group's figure is what every channel it serves shows as
+    its ``occupancy`` (the busy share of the agents able to serve it)."""
+    busy = np.stack([t.busy for t in tallies])  # (R, G, I), seconds
+    staffed = np.stack([t.staffed for t in tallies])
+    ratio = _ratio(busy, staffed)
+    seen = np.isfinite(ratio).sum(axis=0)
+    per_interval = np.where(seen > 0, np.nansum(ratio, axis=0) / np.maximum(seen, 1), np.nan)
+    total = _ratio(busy.sum(axis=2), staffed.sum(axis=2)).mean(axis=0)
+    return per_interval, total

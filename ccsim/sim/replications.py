@@ -27,7 +27,7 @@ from ccsim.scenario.limits import (  # noqa: F401  (MAX_*: the simulator's size 
     staffing_problems,
 )
 from ccsim.sim.carry import play_day
-from ccsim.sim.metrics import Tally, day_band, summarize, tally
+from ccsim.sim.metrics import Tally, day_band, group_occupancy, summarize, tally
 
 __all__ = ["simulate", "SimulationResult", "resolve_staffing"]
 
@@ -114,9 +114,11 @@ def _check_size(scenario: Scenario, staffing: np.ndarray) -> None:
 def _warmup_seconds(scenario: Scenario, warmup: float | str) -> float:
     seconds = parse_duration(warmup) if isinstance(warmup, str) else float(warmup)
     if not (math.isfinite(seconds) and 0 <= seconds < scenario.horizon):
+        got = format_duration(seconds) if math.isfinite(seconds) and seconds >= 0 else repr(warmup)
         raise ValueError(
-            f"warmup must be ≥ 0 s and shorter than the horizon ({scenario.horizon:g} s), "
-            f"got {warmup!r}"
+            f"warmup must be ≥ 0 and shorter than the horizon ({format_duration(scenario.horizon)}"
+            f", {scenario.n_intervals} intervals of {format_duration(scenario.interval)}), "
+            f"got {got}"
         )
     return seconds
 
@@ -255,7 +257,7 @@ class SimulationResult:
             "target",
             "ASA",
             "abandoned %",
-            "occupancy",
+            "occupancy (its groups)",
         )
         rows = [header]
         for row in self.channels.rows():
@@ -287,9 +289,23 @@ class SimulationResult:
             + (f", warm-up {format_duration(self.warmup)}" if self.warmup else ""),
             *text_table(rows),
         ]
+        lines += self._group_lines()
         lines += self._band_lines()
         lines.append("counts are means per replication; unanswered = still waiting at the end")
         return "\n".join(lines)
+
+    def _group_lines(self) -> list[str]:
+        """Per agent group: its skills, agents played (peak, agent-hours) and occupancy — the
+        figure each of its channels shows as theirs."""
+        _, total = group_occupancy(self.tallies) if self.tallies else (None, None)
+        rows = [["group", "skills", "peak agents", "agent-h", "occupancy"]]
+        for k, (name, group) in enumerate(self.scenario.groups.items()):
+            staff = self.staffing[k]
+            occ = _pct(float(total[k])) if total is not None else "–"
+            rows.append([name, ", ".join(group.skills), str(int(staff.max(initial=0))),
+                         f"{self.scenario.agent_hours(staff):.1f}", occ])  # fmt: skip
+        note = "a channel's occupancy is that of the groups able to serve it (shared when they are)"
+        return ["", *text_table(rows, "llrrr"), note]
 
     def _band_lines(self) -> list[str]:
         """Across simulated days (two or more): the share meeting each service-level target
@@ -297,12 +313,11 @@ class SimulationResult:
         band = day_band(self.days, self.scenario)
         if not band or self.replications < 2:
             return []
-        rows = [["across days", "days", "days met (95% CI)", "SL P10", "SL P50", "SL P90"]]
+        rows = [["across days", "days", "all targets met (95% CI)", "SL P10", "SL P50", "SL P90"]]
         for name, entry in band.items():
-            met = "–"
-            if "days_met" in entry and np.isfinite(entry["days_met"]):
-                met = f"{entry['days_met']:.0%} ({entry['days_met_lo']:.0%}–"
-                met += f"{entry['days_met_hi']:.0%})"
+            met, key = "–", "days_met_all" if "days_met_all" in entry else "days_met"
+            if key in entry and np.isfinite(entry[key]):
+                met = f"{entry[key]:.0%} ({entry[key + '_lo']:.0%}–{entry[key + '_hi']:.0%})"
             levels = [_pct(entry[f"service_level_p{q}"]) for q in (10, 50, 90)]
             rows.append([name, str(entry["days"]), met, *levels])
         return ["", *text_table(rows)]
