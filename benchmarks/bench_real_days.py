@@ -120,7 +120,9 @@ def share_met(counts: np.ndarray, agents: np.ndarray, interval: float) -> float:
 def fitted_scenario(fit_half, per_day: bool, out: Path):
     """Fit ``fit_half``, write the fitted scenario to ``out`` and load it: (scenario, fit)."""
     fit = history.fit_history(fit_half)
-    history.write_fitted_scenario(base_doc(per_day), fit, fit_half, out, notes=[CITATION], day_factors=per_day and DAY_FACTORS)
+    history.write_fitted_scenario(
+        base_doc(per_day), fit, fit_half, out, notes=[CITATION], day_factors=per_day and DAY_FACTORS
+    )
     return ccsim.load_scenario(out), fit
 
 

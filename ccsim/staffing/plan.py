@@ -17,7 +17,7 @@ from ccsim import __version__, erlang
 from ccsim.durations import format_duration
 from ccsim.results import Table, text_table, to_jsonable, write_json
 from ccsim.scenario import Channel, Scenario
-from ccsim.sim.metrics import day_band
+from ccsim.sim.metrics import day_band, group_occupancy
 from ccsim.staffing.days import DayVariation, days_met_share, synthetic_day_levels
 from ccsim.staffing.requirement import predicted_kpis
 
@@ -72,7 +72,11 @@ class StaffingPlan:
         variation, recommended = DayVariation.of(sc), self.channel_agents()
         band = {}
         for name, channel in sc.channels.items():
-            if channel.sl_target is None or channel.is_deferred(sc.interval):
+            if (
+                channel.sl_target is None
+                or channel.is_deferred(sc.interval)
+                or not channel.open.any()
+            ):
                 continue
             agents = recommended[name]
             daily = synthetic_day_levels(channel, agents, sc.interval, variation).min(axis=1)
@@ -114,25 +118,60 @@ class StaffingPlan:
                 result[c] = share + fixed[c]
         return result
 
+    def scheduled(self) -> dict[str, np.ndarray]:
+        """Group → today's roster: the agents per interval the scenario writes for it (the
+        groups with agents written; ``"auto"`` groups have none)."""
+        return {
+            name: group.agents
+            for name, group in self.scenario.groups.items()
+            if group.agents is not None
+        }
+
+    def over_under(self) -> dict[str, np.ndarray]:
+        """Planned group with a roster → scheduled − required agents per interval: positive
+        where today's roster is above the plan, negative where it is short."""
+        return {
+            name: staff.astype(np.int64) - self.agents[name]
+            for name, staff in self.scheduled().items()
+            if name in self.planned
+        }
+
     def groups_table(self) -> Table:
-        """One row per group × interval: ``group, interval, start, agents, fte``."""
+        """One row per group × interval: ``group, interval, start, agents, fte, scheduled,
+        over_under`` — the plan (FTE with the group's shrinkage), today's roster where the
+        scenario writes one and scheduled − required for the planned groups (else empty)."""
         sc = self.scenario
-        names, idx, starts, agents = [], [], [], []
-        for name, staff in self.agents.items():
-            names += [name] * sc.n_intervals
-            idx += list(range(sc.n_intervals))
-            starts += list(sc.starts)
-            agents += [int(a) for a in staff]
-        agents_arr = np.array(agents, dtype=np.int64)
+        n = sc.n_intervals
+        scheduled, gaps, blank = self.scheduled(), self.over_under(), np.full(n, np.nan)
+        names = list(self.agents)
+        agents = np.concatenate([np.asarray(self.agents[g], dtype=np.int64) for g in names])
+        fte = np.concatenate(
+            [erlang.fte(self.agents[g].astype(float), sc.group_shrinkage(g)) for g in names]
+        )
         return Table(
             {
-                "group": np.array(names, dtype=object),
-                "interval": np.array(idx, dtype=np.int64),
-                "start": np.array(starts, dtype=object),
-                "agents": agents_arr,
-                "fte": np.round(erlang.fte(agents_arr.astype(float), sc.shrinkage), 2),
+                "group": np.repeat(np.array(names, dtype=object), n),
+                "interval": np.tile(np.arange(n, dtype=np.int64), len(names)),
+                "start": np.tile(np.array(sc.starts, dtype=object), len(names)),
+                "agents": agents,
+                "fte": np.round(fte, 2),
+                "scheduled": np.concatenate([scheduled.get(g, blank) for g in names]).astype(float),
+                "over_under": np.concatenate([gaps.get(g, blank) for g in names]).astype(float),
             }
         )
+
+    def channel_shrinkage(self) -> dict[str, np.ndarray]:
+        """Channel → shrinkage per interval of the group that carries it (its home group,
+        else the first group with the skill): what its FTE are counted with."""
+        sc = self.scenario
+        homes = sc.home_groups(self.planned)
+        out = {}
+        for name in sc.channels:
+            group = homes[name] or next(iter(sc.groups_for(name)), None)
+            out[name] = (
+                sc.group_shrinkage(group) if group else np.full(sc.n_intervals, sc.shrinkage)
+            )
+        return out
 
     def intervals_table(self) -> Table:
         """One row per channel × interval: the KPI columns, then ``traffic, agents_erlang,
@@ -169,7 +208,9 @@ class StaffingPlan:
         columns["traffic"] = np.round(traffic, 4)
         columns["agents_erlang"] = erl
         columns["agents"] = final
-        columns["fte"] = np.round(erlang.fte(final.astype(float), sc.shrinkage), 2)
+        shrink = self.channel_shrinkage()
+        shrinkage = np.concatenate([shrink[c] for c in sc.channels])
+        columns["fte"] = np.round(erlang.fte(final.astype(float), shrinkage), 2)
         return Table(columns)
 
     def summary(self) -> dict:
@@ -177,20 +218,23 @@ class StaffingPlan:
 
         Like a simulation's summary (``ccsim_version``, ``scenario`` echoed,
         ``name``, ``seed``, ``replications``, ``channels``), plus agent-hours and
-        FTE-hours of the analytic and final plans, per channel and per group,
-        and the intervals whose targets could not be met. When verified, each
-        channel also carries the simulated totals of the final plan (offered,
-        answered, abandoned, unanswered, service level with its 95% CI, ASA,
-        abandonment, occupancy).
+        FTE-hours of the analytic and final plans (FTE with each group's shrinkage),
+        per channel and per group, people on ``contract_hours`` when the scenario gives
+        them (``contracts``), per day for a horizon of several days (``days``), today's
+        roster against the plan per group (``groups.NAME.scheduled``), and the intervals
+        whose targets could not be met. When verified, each channel also carries the
+        simulated totals of the final plan (offered, answered, abandoned, unanswered,
+        service level with its 95% CI, ASA, abandonment, occupancy — of the groups able
+        to serve it) and each group its simulated occupancy.
         """
         sc = self.scenario
-        shrink = 1.0 / (1.0 - sc.shrinkage)
         recommended = self.channel_agents()
+        shrink = self.channel_shrinkage()
         channels = {
             name: {
                 "agent_hours_erlang": sc.agent_hours(self.requirement[name]),
                 "agent_hours": sc.agent_hours(recommended[name]),
-                "fte_hours": sc.agent_hours(recommended[name]) * shrink,
+                "fte_hours": sc.agent_hours(recommended[name] / (1.0 - shrink[name])),
                 "peak_agents": int(recommended[name].max(initial=0)),
             }
             for name in sc.channels
@@ -200,6 +244,7 @@ class StaffingPlan:
                 channels[row.pop("channel")].update(row)
         for name, band in self.day_band().items():
             channels[name]["days"] = band
+        fte = {"analytic": sc.fte_hours(self.analytic_agents), "final": sc.fte_hours(self.agents)}
         return to_jsonable(
             {
                 "ccsim_version": __version__,
@@ -217,26 +262,77 @@ class StaffingPlan:
                     "analytic": self.agent_hours(self.analytic_agents),
                     "final": self.agent_hours(),
                 },
-                "fte_hours": {
-                    "analytic": self.agent_hours(self.analytic_agents) * shrink,
-                    "final": self.agent_hours() * shrink,
-                },
+                "fte_hours": fte,
+                "contract_hours": sc.contract_hours,
+                "contracts": {k: sc.contracts(v) for k, v in fte.items()},
                 "channels": channels,
-                "groups": {
-                    name: {
-                        "agent_hours_analytic": sc.agent_hours(self.analytic_agents[name]),
-                        "agent_hours": sc.agent_hours(staff),
-                        "fte_hours": sc.agent_hours(staff) * shrink,
-                        "peak_agents": int(staff.max(initial=0)),
-                        "peak_fte": float(erlang.fte(float(staff.max(initial=0)), sc.shrinkage)),
-                    }
-                    for name, staff in self.agents.items()
-                },
+                "groups": self._group_summary(),
+                "days": self.day_totals() if len(sc.day_labels()) > 1 else [],
                 "unmet": [
                     {"channel": c, "interval": i, "start": sc.starts[i]} for c, i in self.unmet
                 ],
             }
         )
+
+    def _group_summary(self) -> dict[str, dict]:
+        """``summary()["groups"]``: per group its hours, peaks, FTE (its own shrinkage),
+        people on contract, simulated occupancy and today's roster against the plan."""
+        sc = self.scenario
+        occupancy = self.group_occupancy()
+        gaps = self.over_under()
+        out = {}
+        for name, staff in self.agents.items():
+            shrink = sc.group_shrinkage(name)
+            peak = int(np.argmax(staff)) if staff.size else 0
+            fte_hours = sc.fte_hours({name: staff})
+            entry = {
+                "agent_hours_analytic": sc.agent_hours(self.analytic_agents[name]),
+                "agent_hours": sc.agent_hours(staff),
+                "fte_hours": fte_hours,
+                "peak_agents": int(staff.max(initial=0)),
+                "peak_fte": float(erlang.fte(float(staff.max(initial=0)), shrink[peak])),
+                "shrinkage": float(shrink.mean()) if shrink.size else sc.shrinkage,
+                "contracts": sc.contracts(fte_hours),
+            }
+            if occupancy is not None:
+                entry["occupancy"] = float(occupancy[1][list(sc.groups).index(name)])
+            if name in gaps:
+                entry["scheduled"] = _gap_summary(sc, sc.groups[name].agents, gaps[name])
+            out[name] = entry
+        return out
+
+    def group_occupancy(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Simulated occupancy per group × interval and per group (groups in scenario
+        order; :func:`ccsim.sim.metrics.group_occupancy`), or None when not simulated."""
+        if self.simulation is None or not getattr(self.simulation, "tallies", None):
+            return None
+        return group_occupancy(self.simulation.tallies)
+
+    def day_totals(self) -> list[dict]:
+        """Per day of the horizon: its label, contacts offered per channel, agent-hours and
+        FTE-hours of the plan, its peak agents, and people on contract for that day's
+        FTE-hours (× 7 as if every day of a week were like it) when given."""
+        sc = self.scenario
+        index, labels = sc.day_index(), sc.day_labels()
+        out = []
+        for day, label in enumerate(labels):
+            here = index == day
+            agents = {g: np.where(here, staff, 0) for g, staff in self.agents.items()}
+            total = np.sum([a for a in agents.values()], axis=0)
+            fte_hours = sc.fte_hours(agents)
+            out.append(
+                {
+                    "day": label,
+                    "offered": {n: float(c.volume[here].sum()) for n, c in sc.channels.items()},
+                    "agent_hours": sc.agent_hours(agents),
+                    "fte_hours": fte_hours,
+                    "peak_agents": int(total.max(initial=0)),
+                    "contracts": None
+                    if sc.contract_hours is None
+                    else fte_hours * 7.0 / sc.contract_hours,
+                }
+            )
+        return out
 
     def describe(self) -> str:
         """A per-channel and per-group table for people."""
@@ -248,8 +344,12 @@ class StaffingPlan:
             )
         lines = [f"{sc.name} — staffing plan, {title}", ""]
         lines += text_table(self._channel_rows(), "llrrrr")
+        lines += self._shared_lines()
         lines.append("")
-        lines += text_table(self._group_rows(), "llrrrl")
+        group_rows = self._group_rows()
+        lines += text_table(group_rows, "llrrr" + "r" * (len(group_rows[0]) - 6) + "l")
+        lines += self._roster_lines()
+        lines += self._day_lines()
         lines += self._night_lines()
         band = self.day_band()
         if band:
@@ -259,10 +359,21 @@ class StaffingPlan:
         lines.append("")
         lines.append(
             f"agent-hours: Erlang plan {analytic:.1f}, this plan {final:.1f}"
-            f" ({final - analytic:+.1f}); shrinkage {sc.shrinkage:.0%}"
+            f" ({final - analytic:+.1f}); shrinkage {self._shrinkage_text()}"
         )
+        fte_hours = sc.fte_hours(self.agents)
+        people = sc.contracts(fte_hours)
+        lines.append(
+            f"FTE-hours: {fte_hours:.1f}"
+            + ("" if people is None else f" = {people:.1f} FTE on {sc.contract_hours:g} h/week "
+               "contracts (the horizon's days repeated to a week)")
+        )  # fmt: skip
         if self.verified:
-            lines.append(f"verification: {self.iterations} simulation runs")
+            lines.append(
+                f"verification: {self.iterations} simulation runs; the plan kept was simulated "
+                f"on {self.replications} days (seed {self.seed}) — other days (another --seed "
+                "or --replications) may keep a slightly different plan that meets them too"
+            )
             if self.unmet:
                 where = ", ".join(f"{c} {sc.starts[i]}" for c, i in self.unmet[:8])
                 more = " …" if len(self.unmet) > 8 else ""
@@ -336,28 +447,101 @@ class StaffingPlan:
         return rows
 
     def _group_rows(self) -> list[list[str]]:
-        """Rows of the per-group table of :meth:`describe` (header first)."""
+        """Rows of the per-group table of :meth:`describe` (header first): the group's
+        agents, FTE (its shrinkage), people on contract and simulated occupancy."""
         sc = self.scenario
         homes = sc.home_groups(self.planned)
-        rows = [["group", "skills", "peak agents", "peak FTE", "agent-h", ""]]
-        for name, staff in self.agents.items():
-            peak = int(staff.max(initial=0))
+        occupancy = self.group_occupancy()
+        head = ["group", "skills", "peak agents", "peak FTE", "agent-h"]
+        head += [f"FTE ({sc.contract_hours:g} h/wk)"] if sc.contract_hours is not None else []
+        head += ["occupancy (sim)"] if occupancy is not None else []
+        rows = [head + [""]]
+        for k, (name, staff) in enumerate(self.agents.items()):
+            peak = int(np.argmax(staff)) if staff.size else 0
             note = ""
             if name not in self.planned:
                 note = "(kept as written)"
             elif name not in homes.values():
                 note = "(no channel's home group: planned at 0; --keep-fixed keeps its roster)"
-            rows.append(
-                [
-                    name,
-                    ", ".join(sc.groups[name].skills),
-                    str(peak),
-                    f"{erlang.fte(float(peak), sc.shrinkage):.1f}",
-                    f"{sc.agent_hours(staff):.1f}",
-                    note,
-                ]
-            )
+            row = [
+                name,
+                ", ".join(sc.groups[name].skills),
+                str(int(staff.max(initial=0))),
+                f"{erlang.fte(float(staff.max(initial=0)), sc.group_shrinkage(name)[peak]):.1f}",
+                f"{sc.agent_hours(staff):.1f}",
+            ]
+            if sc.contract_hours is not None:
+                row.append(f"{sc.contracts(sc.fte_hours({name: staff})):.1f}")
+            if occupancy is not None:
+                row.append(f"{occupancy[1][k]:.1%}" if np.isfinite(occupancy[1][k]) else "-")
+            rows.append(row + [note])
         return rows
+
+    def _shrinkage_text(self) -> str:
+        """``30%``, or per group when groups have their own: ``phones 30%, digital 25–35%``."""
+        sc = self.scenario
+        if all(g.shrinkage is None for g in sc.groups.values()):
+            return f"{sc.shrinkage:.0%}"
+        parts = []
+        for name in sc.groups:
+            shrink = sc.group_shrinkage(name)
+            low, high = float(shrink.min(initial=1.0)), float(shrink.max(initial=0.0))
+            parts.append(f"{name} {low:.0%}" + (f"–{high:.0%}" if high > low else ""))
+        return ", ".join(parts)
+
+    def _shared_lines(self) -> list[str]:
+        """A note under the channel table for groups that carry several channels."""
+        homes = self.scenario.home_groups(self.planned)
+        lines = []
+        for group in dict.fromkeys(g for g in homes.values() if g is not None):
+            members = [c for c, home in homes.items() if home == group]
+            if len(members) > 1:
+                lines.append(
+                    f"{', '.join(members)}: agents are a share of group {group}'s plan (split "
+                    "by each one's need; roster the group's figure below); occupancy is the group's"
+                )
+        return lines
+
+    def _roster_lines(self) -> list[str]:
+        """Today's roster (the agents the scenario writes) against this plan, per group, and
+        per interval when the horizon has at most 48 intervals."""
+        sc, gaps = self.scenario, self.over_under()
+        if not gaps:
+            return []
+        rows = [["scheduled vs required", "scheduled agent-h", "required agent-h",
+                 "under: intervals (agent-h)", "over: intervals (agent-h)", "worst"]]  # fmt: skip
+        for name, gap in gaps.items():
+            info = _gap_summary(sc, sc.groups[name].agents, gap)
+            worst = info["worst"]
+            rows.append([
+                name, f"{info['agent_hours']:.1f}", f"{sc.agent_hours(self.agents[name]):.1f}",
+                f"{info['intervals_under']} ({info['agent_hours_under']:.1f})",
+                f"{info['intervals_over']} ({info['agent_hours_over']:.1f})",
+                f"{worst['over_under']:+d} at {worst['start']}" if worst["over_under"] < 0 else "-",
+            ])  # fmt: skip
+        lines = ["", *text_table(rows, "lrrrrl")]
+        if sc.n_intervals <= 48:
+            table = [["interval", *(f"{g}: scheduled/required" for g in gaps)]]
+            for i, start in enumerate(sc.starts):
+                table.append([start] + [
+                    f"{sc.groups[g].agents[i]}/{self.agents[g][i]} ({gaps[g][i]:+d})" for g in gaps
+                ])  # fmt: skip
+            lines += ["", *text_table(table, "l")]
+        return lines
+
+    def _day_lines(self) -> list[str]:
+        """Per-day totals of a horizon of several days."""
+        sc = self.scenario
+        if len(sc.day_labels()) < 2:
+            return []
+        extra = sc.contract_hours is not None
+        head = ["day", "contacts", "agent-h", "FTE-h", "peak agents"]
+        rows = [head + ([f"FTE ({sc.contract_hours:g} h/wk)"] if extra else [])]
+        for day in self.day_totals():
+            row = [day["day"], f"{sum(day['offered'].values()):,.0f}", f"{day['agent_hours']:.1f}",
+                   f"{day['fte_hours']:.1f}", str(day["peak_agents"])]  # fmt: skip
+            rows.append(row + ([f"{day['contracts']:.1f}"] if extra else []))
+        return ["", *text_table(rows, "l")]
 
     def write(self, out_dir: str | Path) -> list[Path]:
         """Write intervals.csv, groups.csv and summary.json atomically; return the paths
@@ -383,6 +567,23 @@ def _target_text(channel: Channel) -> str:
     if channel.max_occupancy is not None:
         parts.append(f"occ ≤{channel.max_occupancy:.0%}")
     return ", ".join(parts) or "—"
+
+
+def _gap_summary(scenario: Scenario, scheduled: np.ndarray, gap: np.ndarray) -> dict:
+    """Today's roster of one group against the plan: agent-hours scheduled, the intervals
+    and agent-hours under and over, the worst shortfall."""
+    hours = scenario.interval / 3600.0
+    worst = int(np.argmin(gap)) if gap.size else 0
+    return {
+        "agent_hours": scenario.agent_hours(scheduled),
+        "intervals_under": int((gap < 0).sum()),
+        "intervals_over": int((gap > 0).sum()),
+        "agent_hours_under": float(-gap[gap < 0].sum() * hours),
+        "agent_hours_over": float(gap[gap > 0].sum() * hours),
+        "worst": {"start": scenario.starts[worst], "over_under": int(gap[worst])}
+        if gap.size
+        else None,
+    }
 
 
 def _split(total: np.ndarray, weights: np.ndarray) -> list[np.ndarray]:
