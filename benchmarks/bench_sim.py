@@ -89,7 +89,7 @@ def scenario_for(contacts: int) -> Scenario:
 
 def run_ccsim(scenario: Scenario, seed: int):
     start = time.perf_counter()
-    result = simulate(scenario, replications=1, seed=seed)
+    result = simulate(scenario, replications=1, seed=seed, contacts=True)
     seconds = time.perf_counter() - start
     contacts = result.contacts
     answered = contacts["outcome"] == 0
@@ -186,7 +186,7 @@ def child(what: str, contacts: int) -> None:
     scenario = scenario_for(contacts)
     simulated = 0
     if what == "ccsim":
-        simulated = simulate(scenario, replications=1, seed=SEED).contacts.n_rows
+        simulated = simulate(scenario, replications=1, seed=SEED, contacts=True).contacts.n_rows
     hwm = "nan"
     try:  # Linux: the peak RSS of this process image only (a cross-check)
         with open("/proc/self/status") as status:

@@ -37,8 +37,10 @@ SEED = 20261124
 def day_curve(peak1: float, peak2: float) -> np.ndarray:
     """Relative volume per half-hour: a night floor, a morning and an afternoon peak (hours)."""
     hours = (np.arange(INTERVALS) + 0.5) / 2
-    curve = 0.08 + np.exp(-(((hours - peak1) / 2.2) ** 2)) + 0.8 * np.exp(
-        -(((hours - peak2) / 3.0) ** 2)
+    curve = (
+        0.08
+        + np.exp(-(((hours - peak1) / 2.2) ** 2))
+        + 0.8 * np.exp(-(((hours - peak2) / 3.0) ** 2))
     )
     return curve / curve.mean()
 

@@ -1,13 +1,17 @@
 """ccsim: contact-center staffing per channel, exact by Erlang and proven by simulation.
 
 The names below are imported on first use (:pep:`562`), so ``import ccsim`` and the
-``ccsim`` command start at once: a Ctrl-C while the command loads ends it with one
-line and exit code 130, and ``ccsim validate`` loads only the scenario layer.
+``ccsim`` command start at once, and ``ccsim validate`` loads only the scenario layer.
+In the ``ccsim`` command itself, a Ctrl-C while the command line loads ends it with
+one line and exit code 130 (:func:`_command_loaded` hands Ctrl-C back to Python).
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
+import sys
 
 _HOMES = {
     "Scenario": "ccsim.scenario",
@@ -49,3 +53,26 @@ def __getattr__(name: str) -> object:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+def _interrupted_while_loading(signum: int, frame: object) -> None:
+    # Nothing has started yet (no file, no worker): end at once, whatever code is running
+    # (an exception could be swallowed by the import machinery).
+    os.write(2, b"\ninterrupted: nothing was written\n")
+    os._exit(130)
+
+
+def _command_loaded() -> None:
+    """Called by the command once it has loaded: Ctrl-C raises KeyboardInterrupt again."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is _interrupted_while_loading:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+if sys.argv and os.path.basename(sys.argv[0]) == "ccsim":  # the console script, loading
+    import signal as _signal
+
+    if _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler:
+        with contextlib.suppress(ValueError):  # (not the main thread)
+            _signal.signal(_signal.SIGINT, _interrupted_while_loading)

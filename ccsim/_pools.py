@@ -21,10 +21,20 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
-__all__ = ["dask_client", "default_jobs", "kept_pool", "new_pool", "stop_pool", "forget_pool"]
+__all__ = [
+    "DaskStartError",
+    "dask_client",
+    "default_jobs",
+    "forget_pool",
+    "kept_pool",
+    "local_cluster",
+    "new_pool",
+    "probe_scheduler",
+    "stop_pool",
+]
 
 EXECUTORS = ("processes", "dask")
 """Where replications run: a kept process pool, or a Dask cluster (:func:`dask_client`)."""
@@ -88,6 +98,78 @@ def stop_pool(pool: ProcessPoolExecutor, futures: Iterable[Future] = ()) -> None
         manager.join(timeout=10)
 
 
+SCHEDULER_TIMEOUT = 10.0
+"""Seconds a scheduler address has to accept a connection and answer Dask's handshake."""
+
+
+class DaskStartError(RuntimeError):
+    """A local Dask cluster that did not start, twice (e.g. a worker lost while starting)."""
+
+
+def local_cluster(cluster_type: Any, client_type: Any, workers: int) -> tuple[Any, Any]:
+    """A local cluster of ``workers`` single-threaded processes and its client; a start
+    that fails is tried once more, then :class:`DaskStartError` (one line)."""
+    import logging
+
+    for attempt in (1, 2):
+        cluster = None
+        try:
+            cluster = cluster_type(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+            return cluster, client_type(cluster)
+        except Exception as exc:  # distributed raises many kinds here
+            if cluster is not None:
+                with suppress(Exception):  # already failing: the first error is reported
+                    cluster.close()
+            if attempt == 2:
+                why = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+                raise DaskStartError(
+                    f"the local Dask cluster did not start (tried twice): {why}"
+                ) from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def probe_scheduler(address: str, timeout: float | None = None) -> None:
+    """Return once a Dask scheduler at ``address`` accepts a connection and answers the
+    handshake within ``timeout`` seconds (``distributed`` itself waits for the handshake
+    forever). ValueError for an address that is not one (no port, …); an OSError (a
+    TimeoutError when nothing answered in time) when no scheduler answers like Dask."""
+    import asyncio
+
+    from distributed.comm import connect
+    from distributed.comm.addressing import get_address_host_port, parse_address
+
+    timeout = SCHEDULER_TIMEOUT if timeout is None else timeout
+    if parse_address(address)[0] in ("tcp", "tls"):
+        get_address_host_port(address)  # a port is given, and a number
+    outcome: dict[str, BaseException | None] = {}
+
+    async def handshake() -> None:
+        comm = await asyncio.wait_for(connect(address, timeout=timeout), timeout)
+        await comm.close()
+
+    def run() -> None:
+        try:
+            asyncio.run(handshake())
+            outcome["error"] = None
+        except BaseException as exc:  # reported by the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name="ccsim-scheduler-probe", daemon=True)
+    thread.start()
+    thread.join(timeout + 5.0)
+    error = outcome.get("error", TimeoutError())
+    if isinstance(error, TimeoutError):
+        raise TimeoutError(f"no answer within {timeout:g} s") from None
+    if error is not None:  # refused, closed, or not Dask's protocol: all "does not answer"
+        raise error if isinstance(error, OSError) else OSError(f"{type(error).__name__}: {error}")
+
+
 @contextmanager
 def dask_client(jobs: int, scheduler: Any = None) -> Iterator[Any]:
     """A ``dask.distributed`` client for the ``with`` block.
@@ -95,9 +177,10 @@ def dask_client(jobs: int, scheduler: Any = None) -> Iterator[Any]:
     ``scheduler`` is a ``Client`` (yielded as it is: its owner closes it), a cluster
     object (``LocalCluster``, …), the address of a running scheduler
     (``"tcp://host:8786"``), or None: a ``LocalCluster`` of ``jobs`` single-threaded
-    worker processes, started for the block and closed after it. ImportError names the
-    extra to install; a malformed address is a ValueError, one that does not answer an
-    OSError.
+    worker processes, started for the block and closed after it (tried twice, then
+    :class:`DaskStartError`). ImportError names the extra to install; a malformed address
+    is a ValueError, one that does not accept a connection and answer Dask's handshake
+    within :data:`SCHEDULER_TIMEOUT` seconds an OSError.
     """
     try:
         from dask.distributed import Client, LocalCluster
@@ -110,21 +193,16 @@ def dask_client(jobs: int, scheduler: Any = None) -> Iterator[Any]:
         return
     cluster = None
     if scheduler is None:
-        import logging
-
-        cluster = LocalCluster(
-            n_workers=jobs,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
-        client = Client(cluster)
+        cluster, client = local_cluster(LocalCluster, Client, jobs)
     elif isinstance(scheduler, str):
         try:
-            client = Client(scheduler, timeout="30s")
+            probe_scheduler(scheduler)
+            client = Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT}s")
         except OSError as exc:
-            raise OSError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+            raise OSError(
+                f"cannot reach the Dask scheduler at {scheduler} (connect and handshake "
+                f"within {SCHEDULER_TIMEOUT:g} s): {' '.join(str(exc).split())[:200]}"
+            ) from None
         except (ValueError, TypeError) as exc:
             raise ValueError(
                 f"Dask scheduler {scheduler!r}: expected an address such as "

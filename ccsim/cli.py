@@ -152,47 +152,192 @@ def _erlang_table(rows, mark: int | None = None) -> str:
     return "\n".join(text_table(table, "r" * (len(table[0]) - 1) + "l"))
 
 
-def _read_forecast(path: str):
-    """Read a forecast CSV (columns volume, aht, optional start): fields, rows, volumes, ahts."""
-    import csv
-
-    from ccsim.durations import parse_duration
+def _forecast_table(path: str, decimal: str):
+    """The forecast file read by :func:`ccsim.forecast_csv.read_table` (delimiter detected,
+    blank rows skipped); InputError naming ``--forecast``, the file and the line."""
+    from ccsim import forecast_csv
+    from ccsim.scenario.limits import MAX_INTERVALS
 
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            fields = list(reader.fieldnames or [])
-            for column in ("volume", "aht"):
-                if column not in fields:
-                    raise InputError(f"--forecast {path}: missing column '{column}'")
-            rows, volumes, ahts = [], [], []
-            for row in reader:
-                where = f"--forecast {path} line {reader.line_num}"
-                if any(cell.strip() for cell in row.pop(None, [])):
-                    raise InputError(
-                        f"{where}: more cells than the header names columns "
-                        "(a decimal comma? write 1.5, not 1,5)"
-                    )
-                try:
-                    volume = float(row["volume"])
-                except (TypeError, ValueError):
-                    raise InputError(f"{where}: volume {row['volume']!r} is not a number") from None
-                if not volume >= 0 or volume == float("inf"):
-                    raise InputError(f"{where}: volume must be ≥ 0, got {row['volume']!r}")
-                try:
-                    aht = parse_duration(row["aht"] or "")
-                except ValueError:
-                    raise InputError(f"{where}: aht {row['aht']!r} is not a duration") from None
-                if aht <= 0:
-                    raise InputError(f"{where}: aht must be > 0, got {row['aht']!r}")
-                rows.append({**row, "line": reader.line_num})
-                volumes.append(volume)
-                ahts.append(aht)
+            table = forecast_csv.read_table(fh, path, max_rows=MAX_INTERVALS)
     except FileNotFoundError:
         raise InputError(f"--forecast: no such file: {path}") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise InputError(f"--forecast {path}: cannot read: {exc}") from None
-    return fields, rows, volumes, ahts
+    except UnicodeDecodeError:
+        raise InputError(f"--forecast {path}: not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        raise InputError(f"--forecast {path}: cannot read: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise InputError(f"--forecast {exc}") from None
+    if decimal == "," and table.delimiter == ",":
+        raise InputError(
+            f"--forecast {path}: --decimal , needs cells separated by ';' or tabs, not commas"
+        )
+    return table
+
+
+def _forecast_index(table, mapping: dict[str, str], column: str) -> int | None:
+    """Where ``column`` (volume, aht, patience, start) is: its ``--column`` mapping, else its
+    own name (any case, a unit in brackets aside); InputError for a mapping to nothing."""
+    try:
+        index = table.index(mapping.get(column, column))
+    except ValueError as exc:
+        raise InputError(f"--forecast {exc}") from None
+    if index is None and column in mapping:
+        raise InputError(f"--column {column}={mapping[column]}: no such column in {table.name} "
+                         f"(it has: {', '.join(table.header)})")  # fmt: skip
+    return index
+
+
+def _forecast_cells(table, index: int, what: str, parse, check) -> list[float]:
+    """Column ``index`` parsed and checked per row; InputError naming the line."""
+    values = []
+    for line, text in table.cells(index):
+        where = f"--forecast {table.name} line {line}"
+        try:
+            value = parse(text)
+        except ValueError:
+            kind = "a number" if what == "volume" else "a duration"
+            hint = " (a decimal comma? give --decimal ,)" if "," in text else ""
+            raise InputError(f"{where}: {what} {text!r} is not {kind}{hint}") from None
+        if not check(value):
+            bound = "≥ 0" if what == "volume" else "> 0"
+            raise InputError(f"{where}: {what} must be {bound}, got {text!r}")
+        values.append(value)
+    return values
+
+
+def _read_forecast(path: str, decimal: str = ".", mapping=None, given=None):
+    """Read a forecast CSV forgivingly and strictly (:mod:`ccsim.forecast_csv`): volume and
+    aht columns (``mapping``: ``--column`` names for them), an optional patience column
+    (customers abandon: Erlang A), and the interval labels. ``given`` holds ``--aht`` and
+    ``--patience`` (seconds) for a file without that column; both is a conflict, refused.
+    Returns the table, the values (volume, aht, patience: arrays, patience None when not
+    given) and the labels with their lines (or None)."""
+    import numpy as np
+
+    from ccsim import forecast_csv
+
+    mapping, given = dict(mapping or {}), dict(given or {})
+    table = _forecast_table(path, decimal)
+    values = {"patience": None}
+    for column in ("volume", "aht", "patience"):
+        index, option = _forecast_index(table, mapping, column), given.get(column)
+        if index is not None and option is not None:
+            raise InputError(f"--{column} and --forecast {path}: the file gives {column} (its "
+                             f"column {table.header[index]!r}); give one of them")  # fmt: skip
+        if index is not None:
+            if column == "volume":
+                parse = lambda t: forecast_csv.parse_number(t, decimal)  # noqa: E731
+            else:
+                parse = lambda t: forecast_csv.parse_duration_cell(t, decimal)  # noqa: E731
+            check = (lambda v: v >= 0) if column == "volume" else (lambda v: v > 0)
+            values[column] = np.array(_forecast_cells(table, index, column, parse, check))
+        elif option is not None:
+            values[column] = np.full(len(table.rows), float(option))
+        elif column != "patience":
+            raise InputError(f"--forecast {path}: missing column '{column}' (it has: "
+                             f"{', '.join(table.header)}; name yours with --column "
+                             f"{column}=NAME)")  # fmt: skip
+    start = _forecast_index(table, mapping, "start") if "start" in mapping else None
+    try:
+        labels = table.labels() if start is None else (
+            [text for _, text in table.cells(start)], [line for line, _ in table.rows])  # fmt: skip
+    except ValueError as exc:
+        raise InputError(f"--forecast {exc}") from None
+    return table, values, labels
+
+
+def _column_mapping(columns: tuple[str, ...]) -> dict[str, str]:
+    """``--column volume=Offered`` (repeatable) as {volume: Offered}; InputError if bad."""
+    mapping = {}
+    for text in columns:
+        name, sep, column = text.partition("=")
+        if not sep or name.strip() not in _FORECAST_COLUMNS or not column.strip():
+            raise InputError(f"--column {text}: expected NAME=COLUMN with NAME one of "
+                             f"{', '.join(_FORECAST_COLUMNS)}, e.g. volume=Offered")  # fmt: skip
+        mapping[name.strip()] = column.strip()
+    return mapping
+
+
+_FORECAST_COLUMNS = ("volume", "aht", "patience", "start")
+
+
+def _unit_slips(*options: tuple[str, str | None], quiet: bool = False) -> None:
+    """Warn on stderr about a duration option given as a bare number too small to be
+    seconds (``--aht 4``: 4 s — did you mean 4min?); not with ``quiet`` (--json)."""
+    from ccsim.durations import unit_slip
+
+    for name, text in options:
+        slip = unit_slip(name.lstrip("-"), text) if text is not None and not quiet else None
+        if slip:
+            click.echo(f"warning: {name} {text}: {slip}", err=True)
+
+
+def _erlang_b(volume, aht, interval_s: float, lines, blocking, as_json: bool, others) -> None:
+    """``ccsim erlang --lines N|LO..HI`` and/or ``--blocking SHARE``: Erlang B — the blocking
+    at N lines, and the fewest lines whose blocking is at most the target. ``others``: the
+    options Erlang B cannot honour (name → value given or None), refused when given."""
+    import json
+    import re
+
+    import numpy as np
+
+    from ccsim import erlang
+    from ccsim.durations import format_duration, format_share
+    from ccsim.results import text_table
+
+    clash = [name for name, value in others.items() if value is not None]
+    if clash:
+        raise InputError("--lines/--blocking size lines by Erlang B (blocked contacts are "
+                         f"lost, none wait); not with {', '.join(clash)}")  # fmt: skip
+    if volume is None or aht is None:
+        raise InputError("give --volume and --aht with --lines or --blocking")
+    vol = _volume_option(volume)
+    aht_s = _duration_option("--aht", aht, positive=True)
+    load = erlang.traffic(vol, aht_s, interval_s)
+    target = _share_option("--blocking", blocking)
+    need = None if target is None else erlang.required_lines(load, target)
+    if lines is not None:
+        match = re.fullmatch(r"\s*(\d+)\s*(?:\.\.\s*(\d+)\s*)?", lines)
+        if not match or int(match.group(2) or match.group(1)) < int(match.group(1)):
+            raise InputError(f"--lines must be N or LO..HI with LO ≤ HI, e.g. 20, got {lines!r}")
+        counts = np.arange(int(match.group(1)), int(match.group(2) or match.group(1)) + 1)
+    else:
+        counts = np.array([need])
+    blocked = np.atleast_1d(erlang.erlang_b(load, counts))
+    rows = [
+        {"lines": int(n), "blocking": float(b), "lost": float(vol * b),
+         "carried_traffic": float(load * (1 - b)),
+         "occupancy": float(load * (1 - b) / n) if n else None}
+        for n, b in zip(counts, blocked, strict=True)
+    ]  # fmt: skip
+    if as_json:
+        click.echo(json.dumps(rows[0] if len(rows) == 1 else rows, indent=2))
+        return
+    click.echo(f"traffic {load:.2f} Erlangs ({vol:g} contacts per {format_duration(interval_s)}, "
+               f"AHT {aht_s:g}s), Erlang B: blocked contacts are lost")  # fmt: skip
+    table = [["lines", "blocking", "lost per interval", "carried (Erlangs)", "occupancy", ""]]
+    for row in rows:
+        occ = "-" if row["occupancy"] is None else format_share(row["occupancy"])
+        mark = "◀ recommended" if row["lines"] == need else ""
+        table.append([str(row["lines"]), format_share(row["blocking"]), f"{row['lost']:.2f}",
+                      f"{row['carried_traffic']:.2f}", occ, mark])  # fmt: skip
+    click.echo("\n".join(text_table(table, "rrrrrl")))
+    if need is not None:
+        level = format_share(erlang.erlang_b(load, need))
+        click.echo(f"recommended: {need} lines (blocking {level} ≤ {format_share(target)})")
+
+
+def _volume_option(volume: str) -> float:
+    """``--volume`` as a number ≥ 0; InputError naming it."""
+    try:
+        vol = float(volume)
+    except ValueError:
+        raise InputError(f"--volume must be a number, got {volume!r}") from None
+    if not vol >= 0 or vol == float("inf"):
+        raise InputError(f"--volume must be ≥ 0, got {volume!r}")
+    return vol
 
 
 def _write_csv_atomic(path: str | None, fields, rows) -> None:
@@ -215,36 +360,47 @@ def _write_csv_atomic(path: str | None, fields, rows) -> None:
         raise InputError(f"--out: cannot write {path}: {exc}") from None
 
 
-def _erlang_forecast(forecast, interval_s, targets, shrink, out_file, as_json) -> None:
-    """``ccsim erlang --forecast``: staff every row of a forecast CSV; write CSV and/or JSON."""
+def _erlang_forecast(forecast, interval_s, targets, shrink, out_file, as_json, read) -> None:
+    """``ccsim erlang --forecast``: staff every row of a forecast CSV (``read``: the keywords
+    of :func:`_read_forecast`) — Erlang A where customers abandon (a patience column or
+    ``--patience``) — and write CSV and/or JSON."""
     import json
 
-    import numpy as np
+    from ccsim import erlang, forecast_csv
 
-    from ccsim import erlang
-
-    fields, rows, volumes, ahts = _read_forecast(forecast)
-    vols, hts = np.array(volumes, dtype=float), np.array(ahts, dtype=float)
+    table, values, labels = _read_forecast(forecast, **read)
+    if labels is not None:
+        try:
+            forecast_csv.check_steps(labels[0], labels[1], interval_s, f"--forecast {forecast}")
+        except ValueError as exc:
+            raise InputError(f"{exc} (--interval)") from None
+    patience = values["patience"]
+    if targets["max_abandon"] is not None and patience is None:
+        raise InputError("--max-abandon needs --patience or a patience column in the forecast")
+    targets = {**targets, "patience": patience}
+    vols, hts = values["volume"], values["aht"]
     load = erlang.traffic(vols, hts, interval_s)
     try:
         need = erlang.required_agents(load, hts, **targets)
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    results = _erlang_rows(load, hts, need, targets["target_time"], targets["patience"], shrink)
+    results = _erlang_rows(load, hts, need, targets["target_time"], patience, shrink)
+    fields = list(dict.fromkeys(table.header))
     out_rows = []
-    for row, res, a in zip(rows, results, load, strict=True):
-        cells = {k: v for k, v in row.items() if k != "line"}
+    for (_, row), res, a in zip(table.rows, results, load, strict=True):
+        cells = {name: (row[k].strip() if k < len(row) else "") for k, name in enumerate(fields)}
         cells["traffic"] = float(a)
         cells.update({k: ("inf" if v is None and k == "asa" else v) for k, v in res.items()})
         out_rows.append(cells)
     added = ["traffic", "agents", "fte", "service_level", "asa", "occupancy", "p_wait"]
-    added += ["p_abandon"] if targets["patience"] is not None else []
+    added += ["p_abandon"] if patience is not None else []
     if out_file is not None or not as_json:  # stdout carries the JSON alone with --json
         _write_csv_atomic(out_file, fields + [c for c in added if c not in fields], out_rows)
     if as_json:
+        starts = labels[0] if labels is not None else [None] * len(results)
         listing = [
-            {"line": r["line"], **({"start": r["start"]} if "start" in r else {}), **res}
-            for r, res in zip(rows, results, strict=True)
+            {"line": line, **({"start": start} if start is not None else {}), **res}
+            for (line, _), start, res in zip(table.rows, starts, results, strict=True)
         ]
         click.echo(json.dumps(listing, indent=2))
 
@@ -273,9 +429,31 @@ def _erlang_forecast(forecast, interval_s, targets, shrink, out_file, as_json) -
     "--agents", "agents_range", help="Show the measures over a range of agents, e.g. 10..16."
 )
 @click.option(
+    "--lines",
+    help="Erlang B (blocked contacts are lost: lines, trunks): the blocking with N lines, "
+    "or over a range LO..HI.",
+)
+@click.option("--blocking", help="Erlang B: the fewest lines with at most this blocking, e.g. 1%.")
+@click.option(
     "--forecast",
     type=click.Path(dir_okay=False, path_type=str),
-    help="CSV with columns volume, aht (and optionally start): staff every row.",
+    help="CSV with columns volume, aht (optionally patience, start or date and time; "
+    "comma, semicolon or tab; any case; aht as 4:35, 1:02:05, 275 or 275s): staff every row.",
+)
+@click.option(
+    "--column",
+    "columns",
+    multiple=True,
+    metavar="NAME=COLUMN",
+    help="With --forecast: read volume, aht, patience or start from another column, "
+    "e.g. --column volume=Offered (repeatable).",
+)
+@click.option(
+    "--decimal",
+    type=click.Choice([".", ","]),
+    default=".",
+    show_default=True,
+    help="With --forecast: the decimal mark of its numbers (',' needs ';' or tabs between cells).",
 )
 @click.option(
     "--out",
@@ -296,11 +474,16 @@ def erlang_command(
     max_abandon,
     shrinkage,
     agents_range,
+    lines,
+    blocking,
     forecast,
+    columns,
+    decimal,
     out_file,
     as_json,
 ) -> None:
-    """Size one interval (or every row of a forecast) with Erlang C, or Erlang A with --patience."""
+    """Size one interval (or every row of a forecast) with Erlang C, or Erlang A with --patience;
+    lines (trunks) with Erlang B: --lines N or --blocking 1%."""
     import json
     import re
 
@@ -309,6 +492,13 @@ def erlang_command(
     from ccsim import erlang
 
     interval_s = _duration_option("--interval", interval, positive=True)
+    _unit_slips(("--interval", interval), ("--aht", aht), ("--patience", patience), quiet=as_json)
+    if lines is not None or blocking is not None:
+        others = {"--service-level": service_level, "--within": within, "--patience": patience,
+                  "--asa": asa, "--max-occupancy": max_occupancy, "--max-abandon": max_abandon,
+                  "--agents": agents_range, "--forecast": forecast}  # fmt: skip
+        _erlang_b(volume, aht, interval_s, lines, blocking, as_json, others)
+        return
     targets = {
         "target_time": _duration_option("--within", within),
         "sl_target": _share_option("--service-level", service_level),
@@ -320,8 +510,10 @@ def erlang_command(
     shrink = _share_option("--shrinkage", shrinkage, zero=True)
     if targets["sl_target"] is not None and targets["target_time"] is None:
         raise InputError("--service-level needs --within (e.g. --within 20s)")
-    if targets["max_abandon"] is not None and targets["patience"] is None:
+    if targets["max_abandon"] is not None and targets["patience"] is None and forecast is None:
         raise InputError("--max-abandon needs --patience (e.g. --patience 120s)")
+    if forecast is None and (columns or decimal != "."):
+        raise InputError("--column and --decimal describe a --forecast file; give one")
     has_target = any(
         targets[k] is not None for k in ("sl_target", "asa_max", "max_occupancy", "max_abandon")
     )
@@ -332,16 +524,17 @@ def erlang_command(
     if forecast is not None:
         if not has_target:
             raise InputError("--forecast needs a target: --service-level with --within, --asa, ...")
-        _erlang_forecast(forecast, interval_s, targets, shrink, out_file, as_json)
+        if volume is not None or agents_range is not None:
+            raise InputError(f"--forecast gives the volume of every row: not with "
+                             f"{'--volume' if volume is not None else '--agents'}")  # fmt: skip
+        aht_s = _duration_option("--aht", aht, positive=True)
+        given = {"aht": aht_s, "patience": targets["patience"]}
+        read = {"decimal": decimal, "mapping": _column_mapping(columns), "given": given}
+        _erlang_forecast(forecast, interval_s, targets, shrink, out_file, as_json, read)
         return
     if volume is None or aht is None:
         raise InputError("give --volume and --aht (or --forecast FILE)")
-    try:
-        vol = float(volume)
-    except ValueError:
-        raise InputError(f"--volume must be a number, got {volume!r}") from None
-    if not vol >= 0 or vol == float("inf"):
-        raise InputError(f"--volume must be ≥ 0, got {volume!r}")
+    vol = _volume_option(volume)
     aht_s = _duration_option("--aht", aht, positive=True)
     load = erlang.traffic(vol, aht_s, interval_s)
     need = None
@@ -381,7 +574,7 @@ def validate(scenario: str, as_json: bool) -> None:
     """Check a scenario file; print "ok" and a summary, or every problem (exit 2)."""
     import json
 
-    loaded = _load_scenario(scenario)
+    loaded = _load_scenario(scenario, warn=False)  # (the summary lists the warnings)
     if as_json:
         click.echo(json.dumps({"ok": True, **loaded.summary()}, indent=2, ensure_ascii=False))
     else:
@@ -398,6 +591,32 @@ def _jobs_option(command):
         help="Worker processes playing the replications (default: all cores; "
         "the numbers are the same for any).",
     )(command)
+
+
+def _executor_options(command):
+    """``--executor processes|dask`` and ``--scheduler ADDRESS``: where replications run."""
+    command = click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="A running Dask scheduler, e.g. tcp://host:8786 (implies --executor dask).",
+    )(command)
+    return click.option(
+        "--executor",
+        type=click.Choice(["processes", "dask"]),
+        default="processes",
+        show_default=True,
+        help="Play the replications in a process pool, or on Dask: a local cluster of "
+        "--jobs workers, or --scheduler's (the numbers are the same on either).",
+    )(command)
+
+
+def _where(jobs: int | None, executor: str, scheduler: str | None) -> dict:
+    """The ``jobs``/``executor``/``scheduler`` keywords of simulate and plan_staffing."""
+    return {
+        "jobs": _all_cores(jobs),
+        "executor": "dask" if scheduler is not None else executor,
+        "scheduler": scheduler,
+    }
 
 
 def _state_option(command):
@@ -436,7 +655,18 @@ def _from_state(loaded, state_file: str | None, from_time: str | None):
 
 
 def _set_option(command):
-    """``--set key=value``: change the scenario for this run (repeatable)."""
+    """``--set key=value`` and ``--scale key=factor``: change the scenario for this run
+    (repeatable). The factors do not reach the command's arguments: :func:`_load_scenario`
+    reads them from the click context (every command taking ``--set`` takes ``--scale``)."""
+    command = click.option(
+        "--scale",
+        multiple=True,
+        metavar="KEY=FACTOR",
+        expose_value=False,
+        callback=_scale_callback,
+        help="Multiply a value for this run, e.g. --scale channels.voice.volume=1.1 (10% "
+        "more calls in every interval; also --set KEY=*1.1); applied after --set.",
+    )(command)
     return click.option(
         "--set",
         "sets",
@@ -445,6 +675,30 @@ def _set_option(command):
         help="Change the scenario for this run, e.g. --set channels.voice.aht=200s "
         "or --set groups.phones.agents=15 (repeatable; ccsim sweep runs many values).",
     )(command)
+
+
+def _scale_callback(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]):
+    """Keep the ``--scale KEY=FACTOR`` factors in the context for :func:`_load_scenario`."""
+    scales = {}
+    for text in values:
+        key, sep, factor = text.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--scale {text}: expected KEY=FACTOR, e.g. channels.voice.volume=1.1")
+        scales[key.strip()] = _factor(f"--scale {text}", factor)
+    ctx.meta["ccsim.scales"] = scales
+
+
+def _factor(name: str, text: str) -> float:
+    """A what-if factor: ``1.1`` or ``110%``, a finite number ≥ 0; InputError naming ``name``."""
+    from ccsim.durations import parse_share
+
+    try:
+        factor = parse_share(text.strip())
+    except ValueError:
+        raise InputError(f"{name}: expected a factor such as 1.1 or 110%, got {text!r}") from None
+    if factor < 0:
+        raise InputError(f"{name}: the factor must be ≥ 0, got {text!r}")
+    return factor
 
 
 def _all_cores(jobs: int | None) -> int:
@@ -467,7 +721,8 @@ def _all_cores(jobs: int | None) -> int:
     default=40,
     show_default=True,
     type=click.IntRange(2),
-    help="Simulated days per verification run.",
+    help="Most simulated days per verification run (fewer where every decision is "
+    "clear with fewer).",
 )
 @click.option(
     "--seed", type=_SEED, default=None, help="Seed (default: the scenario's)."
@@ -490,6 +745,7 @@ def _all_cores(jobs: int | None) -> int:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @_state_option
+@_executor_options
 def staff(
     scenario: str,
     sets: tuple[str, ...],
@@ -504,6 +760,8 @@ def staff(
     as_json: bool,
     state_file: str | None,
     from_time: str | None,
+    executor: str,
+    scheduler: str | None,
 ) -> None:
     """Plan agents per channel and interval to meet the targets (Erlang, optionally verified).
 
@@ -528,11 +786,17 @@ def staff(
             replications=replications,
             seed=seed,
             progress=say,
-            jobs=_all_cores(jobs),
             days_met=_share_option("--days-met", days_met),
+            **_where(jobs, executor, scheduler),
         )
-    except (ValueError, MemoryError) as exc:
+    except (ValueError, MemoryError, ImportError, OSError) as exc:
         raise InputError(str(exc) or "not enough memory for this scenario") from None
+    except _dask_start_error() as exc:  # a failure inside the run: exit 1, one line
+        raise click.ClickException(str(exc)) from None
+    if say is not None and plan.iterations:  # the plan kept may be an earlier run's
+        misses = f"{len(plan.unmet)} interval misses" if plan.unmet else "no interval misses"
+        say(f"kept: {plan.agent_hours():.1f} agent-hours, {misses} (the leanest plan with the "
+            f"fewest misses of {plan.iterations} runs)")  # fmt: skip
     if out_dir is not None:
         figures = {"staffing.png": lambda: _plots().plot_staffing(plan)} if plot else {}
         _write_set(out_dir, plan.write, figures)
@@ -547,17 +811,28 @@ def staff(
             )
 
 
-def _load_scenario(path: str, sets: tuple[str, ...] = ()):
-    """Load a scenario with its ``--set`` changes, or raise InputError listing every
-    problem (exit 2)."""
+def _load_scenario(path: str, sets: tuple[str, ...] = (), warn: bool = True):
+    """Load a scenario with its ``--set`` changes, then its ``--scale`` factors (and
+    ``--set KEY=*1.1``), or raise InputError listing every problem (exit 2). With ``warn``
+    its warnings go to stderr (not with ``--json``: stdout is for machines then)."""
     from ccsim.scenario import ScenarioError, load_scenario
 
     overrides = _set_overrides(sets) if sets else {}  # (the sweep package loads slowly)
+    ctx = click.get_current_context(silent=True)
+    scales = dict(ctx.meta.get("ccsim.scales", {})) if ctx is not None else {}
+    for key, value in list(overrides.items()):
+        if isinstance(value, str) and value.strip().startswith("*"):
+            scales[key] = _factor(f"--set {key}={value}", overrides.pop(key).strip()[1:])
     try:
         loaded = load_scenario(path)
-        return loaded.with_overrides(overrides) if overrides else loaded
+        loaded = loaded.with_overrides(overrides) if overrides else loaded
+        loaded = loaded.scaled(scales) if scales else loaded
     except ScenarioError as exc:
         raise _scenario_input_error(exc) from None
+    if warn and not (ctx is not None and ctx.params.get("as_json")):
+        for warning in loaded.warnings:
+            click.echo(f"warning: {warning}", err=True)
+    return loaded
 
 
 def _set_overrides(sets: tuple[str, ...]) -> dict:
@@ -585,6 +860,13 @@ def _write_outputs(out_dir: str, write) -> None:
         write()
     except OSError as exc:
         raise InputError(f"--out {out_dir}: cannot write: {exc.strerror or exc}") from None
+
+
+def _dask_start_error() -> type[Exception]:
+    """``ccsim._pools.DaskStartError`` (imported when an error is being matched)."""
+    from ccsim._pools import DaskStartError
+
+    return DaskStartError
 
 
 def _plots():
@@ -666,11 +948,12 @@ def _write_sweep_figure(plan, table, out_dir: str) -> None:
     from ccsim.plots import plot_sweep
 
     targets = {name: ch.sl_target for name, ch in plan.scenario.channels.items()}
+    within = {name: ch.target_time for name, ch in plan.scenario.channels.items()}
     params = [a.key for a in plan.axes]
     _write_figure(
         out_dir,
         "sweep.png",
-        lambda: plot_sweep(table, params, targets=targets, title=plan.scenario.name),
+        lambda: plot_sweep(table, params, targets=targets, title=plan.scenario.name, within=within),
     )
 
 
@@ -868,6 +1151,7 @@ def sweep_command(
 @click.option("--contacts", "with_contacts", is_flag=True, help="Also write contacts.csv.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @_state_option
+@_executor_options
 def simulate_command(
     scenario,
     sets,
@@ -881,6 +1165,8 @@ def simulate_command(
     as_json,
     state_file,
     from_time,
+    executor,
+    scheduler,
 ) -> None:
     """Simulate a scenario: KPIs per channel and interval with 95% confidence intervals."""
     import json
@@ -913,11 +1199,13 @@ def simulate_command(
                 agents=resolve_agents(loaded),
                 warmup=warmup_s,
                 progress=bar.update,
-                jobs=_all_cores(jobs),
                 contacts=with_contacts,
+                **_where(jobs, executor, scheduler),
             )
-        except (ValueError, MemoryError) as exc:
+        except (ValueError, MemoryError, ImportError, OSError) as exc:
             raise InputError(str(exc) or "not enough memory for this scenario") from None
+        except _dask_start_error() as exc:  # a failure inside the run: exit 1, one line
+            raise click.ClickException(str(exc)) from None
     if out_dir is not None:
         figures = {"simulation.png": lambda: _plots().plot_simulation(result)} if plot else {}
         _write_set(out_dir, lambda stage: result.write(stage, contacts=with_contacts), figures)
@@ -1185,6 +1473,9 @@ def _days_progress():
 
 def main() -> None:
     """Console-script entry point."""
+    import ccsim
+
+    ccsim._command_loaded()  # Ctrl-C while loading exited 130; now it is KeyboardInterrupt
     cli()
 
 

@@ -11,7 +11,14 @@ import math
 import re
 from typing import Any
 
-__all__ = ["check_count", "parse_duration", "format_duration", "parse_share", "format_share"]
+__all__ = [
+    "check_count",
+    "parse_duration",
+    "format_duration",
+    "parse_share",
+    "format_share",
+    "unit_slip",
+]
 
 _UNIT_SECONDS = {
     "ms": 0.001,
@@ -152,3 +159,24 @@ def check_count(name: str, value: Any, minimum: int = 0, why: str = "") -> int:
     if not whole or value < minimum:
         raise ValueError(f"{name} must be a whole number ≥ {minimum}{why}, got {_shown(value)}")
     return int(value)
+
+
+# Durations below these, written as a bare number of seconds, are surely a forgotten unit:
+# no contact center has a 4-second handle time or 20-second planning intervals.
+_PLAUSIBLE_SECONDS = {"aht": 10.0, "patience": 5.0, "interval": 60.0}
+
+
+def unit_slip(key: str, value: Any) -> str | None:
+    """A warning when ``value`` of duration ``key`` (``aht``, ``patience``, ``interval``) is a
+    bare number of seconds too small for any contact center — ``4 s — did you mean 4min?`` —
+    else None (a value written with a unit, such as ``"4s"``, is taken as meant)."""
+    if isinstance(value, bool) or key not in _PLAUSIBLE_SECONDS:
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None  # written with a unit
+    if not isinstance(value, (int, float)) or not 0 < value < _PLAUSIBLE_SECONDS[key]:
+        return None
+    return f"{value:g} s — did you mean {value:g}min? (a bare number is seconds)"

@@ -35,6 +35,7 @@ __all__ = [
     "fte",
     "occupancy",
     "required_agents",
+    "required_lines",
     "service_level",
     "traffic",
 ]
@@ -296,6 +297,49 @@ def erlang_b(traffic, agents):
     a = _traffic_array(traffic)
     n = _agents_array(agents)
     return _out(np.exp(_log_erlang_b(a, n)), scalar)
+
+
+def required_lines(traffic, blocking):
+    """Fewest lines (trunks, agents of a loss system) whose Erlang B blocking is at most
+    ``blocking``.
+
+    Parameters
+    ----------
+    traffic : float or array_like
+        Offered traffic A in Erlangs, ≥ 0.
+    blocking : float or array_like
+        Target blocking probability, a share in (0, 1).
+
+    Returns
+    -------
+    int or ndarray of int
+        The least N with ``erlang_b(traffic, N) ≤ blocking`` (0 when the traffic is 0).
+
+    Notes
+    -----
+    B(N, A) decreases in N, so N is found by doubling an upper bound from ⌈A⌉ and
+    bisecting, elementwise: O(log A) evaluations of :func:`erlang_b`.
+
+    Examples
+    --------
+    >>> int(required_lines(10.0, 0.01))
+    18
+    """
+    scalar = _is_scalar(traffic, blocking)
+    a = _traffic_array(traffic)
+    target = _share_array("blocking", blocking)
+    a, target = np.broadcast_arrays(a, target)
+    low = np.zeros(a.shape)  # B(low) > target, or low = 0
+    high = np.ceil(a) + 1.0
+    while np.any(np.exp(_log_erlang_b(a, high)) > target):
+        high = np.where(np.exp(_log_erlang_b(a, high)) > target, 2.0 * high, high)
+    while np.any(high - low > 1):
+        mid = np.floor((low + high) / 2.0)
+        over = np.exp(_log_erlang_b(a, mid)) > target
+        low, high = np.where(over, mid, low), np.where(over, high, mid)
+    lines = np.where(np.exp(_log_erlang_b(a, low)) <= target, low, high).astype(np.int64)
+    lines = np.where(a > 0, lines, 0)  # no traffic: no line is needed
+    return int(lines) if scalar else lines
 
 
 def erlang_c(traffic, agents):

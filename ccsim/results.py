@@ -101,12 +101,18 @@ class Table(Mapping[str, np.ndarray]):
         return Table({name: col[mask] for name, col in self._columns.items()})
 
     def to_pandas(self):
-        """A ``pandas.DataFrame`` of the columns (needs the optional ``pandas`` extra)."""
+        """A ``pandas.DataFrame`` of the columns (needs the optional ``pandas`` extra); a
+        ``start`` or ``date`` column of dated labels (``"2026-11-23 08:00"``, ``"2026-11-23"``)
+        becomes datetimes, times of day alone (``"08:00"``) stay text."""
         try:
             import pandas as pd
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise ImportError("to_pandas() needs pandas: pip install 'ccsim[pandas]'") from exc
-        return pd.DataFrame({name: col for name, col in self._columns.items()})
+        frame = pd.DataFrame({name: col for name, col in self._columns.items()})
+        for name in ("start", "date"):
+            if name in frame and len(frame) and _all_dated(self._columns[name]):
+                frame[name] = pd.to_datetime(frame[name], format="ISO8601")
+        return frame
 
     def to_csv(self, float_format: str = "{:.6g}") -> str:
         """The table as CSV text (header row, then one row per record)."""
@@ -132,6 +138,14 @@ class Table(Mapping[str, np.ndarray]):
             return Table({})
         names = tables[0].columns
         return Table({n: np.concatenate([t[n] for t in tables]) for n in names})
+
+
+_DATED = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?")
+
+
+def _all_dated(col: np.ndarray) -> bool:
+    """True when every cell is a date or a date and time as ccsim writes them."""
+    return all(isinstance(v, str) and _DATED.fullmatch(v) for v in col.tolist())
 
 
 def _format_column(col: np.ndarray, float_format: str) -> list[str]:

@@ -135,6 +135,16 @@ def test_a_finer_history_is_summed_into_the_plan_intervals(tmp_path):
     np.testing.assert_allclose(a["service_level"], b["service_level"], rtol=1e-12)
 
 
+def test_dated_interval_labels_are_matched_by_time_of_day(tmp_path):
+    dated = doc()
+    dated["start"] = "2026-11-23 08:00"
+    history = day_history(tmp_path, days=3)
+    a = backtest_plan(write_plan(tmp_path / "a", doc()), history).days
+    b = backtest_plan(write_plan(tmp_path / "b", dated), history).days
+    np.testing.assert_array_equal(a["service_level"], b["service_level"])
+    assert np.all(b["service_level"] > 0)
+
+
 def test_days_can_be_selected_and_excluded(tmp_path):
     plan = write_plan(tmp_path / "plan", doc())
     history = day_history(tmp_path)

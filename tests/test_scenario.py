@@ -262,7 +262,7 @@ def test_csv_fields_and_labels_from_the_start_column(tmp_path):
     (tmp_path / "samples.csv").write_text("seconds\n100\n200\n\n300\n")
     path = tmp_path / "s.toml"
     path.write_text(
-        'interval = "30min"\nstart = "07:00"\n'
+        'interval = "30min"\n'  # (a start of its own must agree with the CSV's labels)
         '[channels.voice]\nvolume = { csv = "f.csv", column = "voice" }\n'
         'aht = { csv = "f.csv", column = "aht" }\n'
         'handle_time = { dist = "empirical", csv = "samples.csv", column = "seconds" }\n'

@@ -8,6 +8,7 @@ upper limit is below the target (the shortfall is significant).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -49,18 +50,26 @@ def erlang_c_agents(scenario: Scenario) -> np.ndarray:
 
 
 def test_a_volume_typo_is_named_not_a_hang():
-    """1e300 calls an interval: Erlang cannot count such agents exactly; it says which channel."""
-    scenario = one_channel([100, 1e300], "180s")
+    """1e300 calls an interval: the scenario refuses it by key before any arithmetic; a
+    channel built by hand (no scenario file) still meets the planner's own guard, which
+    says which channel."""
+    with pytest.raises(ValueError, match=r"channels\.voice\.volume\[1\]: expected a number ≥ 0 "
+                       r"\(contacts offered\) and at most 10,000,000, got 1e\+300"):  # fmt: skip
+        one_channel([100, 1e300], "180s")
+    live = one_channel([100, 100], "180s").channels["voice"]
+    live = dataclasses.replace(live, volume=np.array([100, 1e300]))
     with pytest.raises(ValueError, match=r"channels\.voice: traffic must be ≤ 1e\+12 Erlangs"):
-        plan_staffing(scenario)
-    email = one_channel([100, 1e300], "5min", within="4h", sl=0.9)
-    with pytest.raises(ValueError, match=r"channels\.voice: volume × aht needs 1\.67e\+299 agents"):
-        plan_staffing(email)
+        channel_requirement(live, 1800.0)
+    email = one_channel([100, 100], "5min", within="4h", sl=0.9).channels["voice"]
+    email = dataclasses.replace(email, volume=np.array([100, 1e300]))
+    with pytest.raises(ValueError, match=r"channels\.voice: volume × aht needs \S+e\+29\d agents"):
+        channel_requirement(email, 1800.0)
 
 
 def test_a_target_window_far_beyond_the_horizon_plans_the_work_anyway():
-    """within = 1e300 s (a typo or "whenever"): the work is spread over the rest of the day."""
-    scenario = one_channel([120, 0, 0, 0], "5min", within=1e300, sl=0.9)
+    """within = a year (the longest a scenario takes; "whenever"): the work is spread over
+    the rest of the day."""
+    scenario = one_channel([120, 0, 0, 0], "5min", within="365d", sl=0.9)
     requirement = channel_requirement(scenario.channels["voice"], scenario.interval)
     assert requirement.tolist() == [5, 5, 5, 5]  # 120 × 5 min = 10 agent-hours over 2 h
 
@@ -311,7 +320,7 @@ def test_cli_staff_writes_the_plan(tmp_path):
         "fte",
     ]
     groups = (out / "groups.csv").read_text().splitlines()
-    assert groups[0] == "group,interval,start,agents,fte"
+    assert groups[0] == "group,interval,start,agents,fte,scheduled,over_under"  # appended
     summary = json.loads((out / "summary.json").read_text())
     assert summary["verified"] is True
     assert summary["agent_hours"]["final"] > 0

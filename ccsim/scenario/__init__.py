@@ -18,6 +18,7 @@ group carries a channel, which intervals are open), and the entry points.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +69,8 @@ class Scenario:
     base_dir : directory that CSV paths in ``spec`` are relative to (None: the working directory).
     warnings : things that are legal but probably unintended, as ``file: key.path: message``.
     shifts : shift template name → :class:`Shift` (the file's ``[shifts.NAME]``; empty: none).
+    contract_hours : paid hours of one FTE per week (e.g. 37.5): FTE-hours become a count of
+        people on contract (:meth:`contracts`); None: not given.
     """
 
     name: str
@@ -88,6 +91,7 @@ class Scenario:
     base_dir: Path | None = None
     warnings: tuple[str, ...] = ()
     shifts: Mapping[str, Shift] = field(default_factory=dict)
+    contract_hours: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "starts", tuple(self.starts))
@@ -133,6 +137,52 @@ class Scenario:
         """
         arrays = agents.values() if isinstance(agents, Mapping) else [agents]
         return float(sum(int(np.sum(a)) for a in arrays) * (self.interval / 3600.0))
+
+    def group_shrinkage(self, group: str) -> np.ndarray:
+        """Shrinkage per interval of ``group``: its own ``shrinkage``, else the scenario's."""
+        own = self.groups[group].shrinkage
+        if own is not None:
+            return own
+        return np.full(self.n_intervals, self.shrinkage)
+
+    def fte_hours(self, agents: Mapping[str, np.ndarray]) -> float:
+        """FTE-hours of a staffing (group → agents per interval): Σ agents ÷ (1 − the
+        group's shrinkage in that interval) × interval length ÷ 3600."""
+        total = 0.0
+        for name, staff in agents.items():
+            paid = np.asarray(staff, dtype=float) / (1.0 - self.group_shrinkage(name))
+            total += float(paid.sum())
+        return total * self.interval / 3600.0
+
+    def contracts(self, fte_hours: float) -> float | None:
+        """People on ``contract_hours`` a week that ``fte_hours`` over the horizon take,
+        its days repeated to a week (a day's hours × 7, a week's as they are; a day is
+        any part of a calendar day the horizon covers); None without ``contract_hours``."""
+        if self.contract_hours is None:
+            return None
+        days = len(self.day_labels())
+        return fte_hours * 7.0 / days / self.contract_hours
+
+    def day_index(self) -> np.ndarray:
+        """The day (0-based) each interval lies in: the first label's time of day plus the
+        intervals before it, in whole days."""
+        match = re.search(r"(\d{1,2}):(\d{2})$", self.starts[0]) if self.starts else None
+        offset = int(match.group(1)) * 3600.0 + int(match.group(2)) * 60.0 if match else 0.0
+        elapsed = offset + np.arange(self.n_intervals) * self.interval
+        return (elapsed // 86400.0).astype(np.int64)
+
+    def day_labels(self) -> list[str]:
+        """A label per day of the horizon: ``"Mon 2026-11-23"`` when the interval labels are
+        dated, else ``"day 1"``, ``"day 2"``, …"""
+        index = self.day_index()
+        n_days = int(index[-1]) + 1 if index.size else 0
+        first = self.starts[0].split()[0] if self.starts and " " in self.starts[0] else None
+        if first is None:
+            return [f"day {d + 1}" for d in range(n_days)]
+        import datetime as dt
+
+        day0 = dt.date.fromisoformat(first)
+        return [(day0 + dt.timedelta(days=d)).strftime("%a %Y-%m-%d") for d in range(n_days)]
 
     @property
     def open_intervals(self) -> np.ndarray:
@@ -234,7 +284,8 @@ class Scenario:
             staff = None if group.agents is None else np.array(group.agents[k:])
             if staff is not None and name in agents:
                 staff[0] = int(agents[name])  # the agents on shift now
-            groups[name] = dataclasses.replace(group, agents=staff)
+            shrink = None if group.shrinkage is None else group.shrinkage[k:]
+            groups[name] = dataclasses.replace(group, agents=staff, shrinkage=shrink)
         factors = None if self.day_factors is None else self.day_factors[:, k:]
         return self.replace(
             starts=self.starts[k:],
@@ -286,6 +337,64 @@ class Scenario:
         doc = parse.apply_overrides(self.spec, overrides, self.source, self.n_intervals)
         return Scenario.from_dict(doc, source=self.source, base_dir=self.base_dir)
 
+    def scaled(self, factors: Mapping[str, float]) -> Scenario:
+        """A new scenario with the values at dotted paths multiplied, validated again — a
+        what-if such as ``{"channels.voice.volume": 1.1}`` (10% more calls in every interval).
+
+        Per-interval fields (a channel's ``volume``, ``aht``, ``patience``; a group's
+        ``agents``, rounded to whole agents, and ``shrinkage``) are scaled as the scenario
+        reads them, from a number, a list or a CSV column; any other key holding a number,
+        a duration (seconds) or a share (``shrinkage``, ``channels.voice.within``) as
+        written. Raises :class:`ScenarioError` naming the key when it holds no number to
+        scale or the factor is not a finite number ≥ 0.
+        """
+        overrides: dict[str, Any] = {}
+        problems = []
+        where = self.source.name if self.source is not None else "<scenario>"
+        for key, factor in factors.items():
+            try:
+                number = float(factor)
+            except (TypeError, ValueError):
+                number = float("nan")
+            if isinstance(factor, bool) or not 0 <= number < float("inf"):
+                problems.append(
+                    Problem(where, key, f"the factor must be a number ≥ 0, got {factor!r}")
+                )
+                continue
+            try:
+                overrides.update(self._scaled_value(key, number))
+            except ValueError as exc:
+                problems.append(Problem(where, key, str(exc)))
+        if problems:
+            raise ScenarioError(problems)
+        return self.with_overrides(overrides)
+
+    def _scaled_value(self, key: str, factor: float) -> dict[str, Any]:
+        """The override(s) that multiply the value at ``key`` by ``factor`` (see :meth:`scaled`)."""
+        parts = key.split(".")
+        node: Any = self.spec
+        for part in parts:
+            if not isinstance(node, Mapping) or part not in node:
+                raise ValueError("nothing to scale here: the scenario does not give this key")
+            node = node[part]
+        table = len(parts) == 3 and parts[0] in ("channels", "groups")
+        if table and parts[0] == "channels" and parts[2] in ("volume", "aht", "patience"):
+            values = getattr(self.channels[parts[1]], parts[2])
+            if parts[2] == "patience" and isinstance(node, Mapping):
+                key = f"{key}.mean"
+            out: dict[str, Any] = {key: [float(v) * factor for v in values]}
+        elif table and parts[0] == "groups" and parts[2] in ("agents", "shrinkage"):
+            values = getattr(self.groups[parts[1]], parts[2])
+            if values is None:
+                raise ValueError('agents = "auto": the plan decides, there is nothing to scale')
+            rounded = parts[2] == "agents"
+            out = {key: [round(v * factor) if rounded else float(v) * factor for v in values]}
+        else:
+            return {key: _scaled_scalar(node, factor)}
+        if isinstance(node, Mapping) and "csv" in node:
+            out.setdefault("start", self.starts[0])  # the CSV's labels, now given by start
+        return out
+
     def summary(self) -> dict[str, Any]:
         """A plain-data summary (JSON-ready): intervals, channels with totals and peaks, groups."""
         return text.summarize(self)
@@ -293,6 +402,22 @@ class Scenario:
     def describe(self) -> str:
         """A one-screen human summary of :meth:`summary` (what ``ccsim validate`` prints)."""
         return text.describe(self.summary())
+
+
+def _scaled_scalar(value: Any, factor: float) -> Any:
+    """A number, a share ("30%") or a duration ("20s") × ``factor``; ValueError otherwise."""
+    from ccsim.durations import parse_duration, parse_share
+
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value * factor
+    if isinstance(value, str):
+        try:
+            if value.strip().endswith("%"):
+                return parse_share(value) * factor
+            return parse_duration(value) * factor
+        except ValueError:
+            pass
+    raise ValueError("holds no number, share or duration to scale")
 
 
 def load_scenario(path: str | Path) -> Scenario:

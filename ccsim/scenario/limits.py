@@ -12,13 +12,16 @@ to :data:`SHOWN` characters (:func:`cut`).
 from __future__ import annotations
 
 import math
+import os
 import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ccsim.erlang import MAX_PATIENCE_RATIO
 from ccsim.scenario.model import Problem
 
 # --- sizes of a document ---------------------------------------------------------------------
@@ -35,6 +38,8 @@ MAX_DEPTH = 16
 """Deepest nesting of tables and lists in a document (scenarios use at most 5)."""
 MAX_KEYS = 1_000
 """Most keys in one table (channels, groups, …)."""
+MAX_NAME = 64
+"""Longest channel, group or shift name, characters."""
 SHOWN = 40
 """Longest value, key or column name quoted in a message, characters."""
 MAX_COLUMNS_SHOWN = 10
@@ -56,9 +61,8 @@ MAX_DURATION = 365 * 86400.0
 """Longest duration (aht, patience, within, asa, samples), seconds: a year."""
 MIN_INTERVAL = 1.0
 """Shortest planning interval, seconds."""
-MAX_PATIENCE_RATIO = 1e12
-"""Largest patience ÷ aht: beyond it nobody abandons in double precision (the Erlang A
-functions refuse it; leave patience out instead). Equal to ``erlang.MAX_PATIENCE_RATIO``."""
+# MAX_PATIENCE_RATIO (from ccsim.erlang, 10¹²): the largest patience ÷ aht; beyond it
+# nobody abandons in double precision (leave patience out instead).
 MAX_FACTOR = 5.0
 """Largest value of a share without a natural ceiling: ``volume_uncertainty``,
 ``interval_uncertainty`` (CVs) and ``concurrency_slowdown`` (500%)."""
@@ -83,10 +87,17 @@ def looks_like_names(names: list[str]) -> bool:
 # --- reading a file within a size --------------------------------------------------------------
 
 
-def read_limited(path: Path, limit: int, what: str) -> tuple[bytes | None, str]:
+def read_limited(
+    path: Path, limit: int, what: str, regular: bool = False
+) -> tuple[bytes | None, str]:
     """The bytes of ``path`` if it holds at most ``limit`` bytes of text, else
-    ``(None, why)``: too large, or not text (NUL bytes). Reads at most ``limit + 1``
-    bytes (files such as ``/proc/…`` report no size). OSError propagates."""
+    ``(None, why)``: too large, not text (NUL bytes), or with ``regular`` not a regular
+    file (a pipe or a device, which could block or never end). Reads at most
+    ``limit + 1`` bytes (files such as ``/proc/…`` report no size). OSError propagates."""
+    if regular:
+        mode = os.stat(path).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):  # (a directory: open says so)
+            return None, f"{what} is not a regular file (a pipe or a device?)"
     with open(path, "rb") as handle:
         raw = handle.read(limit + 1)
     if len(raw) > limit:
@@ -120,18 +131,21 @@ def toml_problems(text: str, where: str) -> list[Problem]:
     chain = _KEY_CHAIN.search(bare)
     if chain:
         return [_line_problem(bare, chain.start(), where, f"a key of more than {MAX_DEPTH} parts")]
-    opened: list[int] = []
+    opened: list[list[int]] = []  # [position, commas of the lists and tables inside]
     for match in _BRACKET.finditer(bare):
         if match.group(0) in "[{":
-            opened.append(match.start())
+            opened.append([match.start(), 0])
             if len(opened) > MAX_DEPTH:
                 message = f"nested more than {MAX_DEPTH} levels deep"
-                return [_line_problem(bare, opened[0], where, message)]
+                return [_line_problem(bare, opened[0][0], where, message)]
         elif opened:
-            start = opened.pop()
-            if bare[start] == "[" and bare.count(",", start, match.start()) >= MAX_INTERVALS:
+            start, inner = opened.pop()
+            commas = bare.count(",", start, match.start())
+            if bare[start] == "[" and commas - inner > MAX_INTERVALS:  # its own values
                 message = f"a list of more than {MAX_INTERVALS:,} values (one per interval)"
                 return [_line_problem(bare, start, where, message)]
+            if opened:
+                opened[-1][1] += commas
     return []
 
 

@@ -162,17 +162,21 @@ class Group:
     """Agents with the same skills, in priority order.
 
     ``agents`` is the staffing per interval (int array), or None for ``"auto"``:
-    the staffing plan decides.
+    the staffing plan decides. ``shrinkage`` is the group's own share of paid time
+    off the phones per interval (float array in [0, 1)), or None: the scenario's.
     """
 
     name: str
     skills: tuple[str, ...]
     agents: np.ndarray | None = None
+    shrinkage: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "skills", tuple(self.skills))
         if self.agents is not None:
             object.__setattr__(self, "agents", _frozen_array(self.agents, dtype=np.int64))
+        if self.shrinkage is not None:
+            object.__setattr__(self, "shrinkage", _frozen_array(self.shrinkage))
 
     @property
     def auto(self) -> bool:

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ccsim import forecast_csv
 from ccsim.distributions import (
     MAX_CV,
     MIN_CV,
@@ -37,7 +38,7 @@ from ccsim.distributions import (
     Gamma,
     LogNormal,
 )
-from ccsim.durations import format_duration, parse_duration, parse_share
+from ccsim.durations import format_duration, parse_duration, parse_share, unit_slip
 from ccsim.scenario.limits import (
     MAX_AGENTS,
     MAX_CONTACTS,
@@ -45,6 +46,7 @@ from ccsim.scenario.limits import (
     MAX_DURATION,
     MAX_FACTOR,
     MAX_INTERVALS,
+    MAX_NAME,
     MAX_SCENARIO_BYTES,
     MAX_SEED,
     MIN_INTERVAL,
@@ -140,10 +142,61 @@ def apply_overrides(
             scalars.append(str(path).split("."))
     if problems:
         raise ScenarioError(problems)
+    refused = _interval_change(spec, doc, overrides)
+    if refused:
+        raise ScenarioError([Problem(_where(source), "interval", refused, doc.get("interval"))])
     if n_intervals > 1 and not _has_length(doc):
         for parts in scalars:
             _spread(doc, parts, n_intervals)
     return doc
+
+
+def _interval_change(
+    spec: Mapping[str, Any], doc: Mapping[str, Any], overrides: Mapping[str, Any]
+) -> str | None:
+    """Why an override of ``interval`` is refused: values per interval that it leaves in
+    place (volumes, lists, CSV columns) would be read as values per new interval — another
+    day, silently. None when the interval stays or every such value is given anew."""
+    try:
+        old = parse_duration(spec.get("interval"))
+        new = parse_duration(doc.get("interval"))
+    except (ValueError, TypeError):
+        return None  # a bad interval is reported at its key by the builder
+    if old == new or "interval" not in overrides:
+        return None
+    kept = [path for path in _per_interval_paths(doc) if path not in overrides]
+    if not kept:
+        return None
+    shown = ", ".join(kept[:3]) + (f" and {len(kept) - 3} more" if len(kept) > 3 else "")
+    return (
+        f"{format_duration(new)} would read {shown} — given per {format_duration(old)} "
+        f"interval — as values per {format_duration(new)} interval (another day: its "
+        f"horizon and its volume per hour change); give them per {format_duration(new)} "
+        f"interval too, or keep the interval at {format_duration(old)}"
+    )
+
+
+def _per_interval_paths(doc: Mapping[str, Any]) -> list[str]:
+    """Dotted paths of the values whose meaning depends on the interval length: every
+    channel volume, and any list or CSV column of a per-interval field."""
+    paths = []
+    channels, groups = doc.get("channels"), doc.get("groups")
+    for name, spec in channels.items() if isinstance(channels, Mapping) else ():
+        if not isinstance(spec, Mapping):
+            continue
+        if "volume" in spec:
+            paths.append(f"channels.{name}.volume")
+        for key in ("aht", "patience"):
+            value, path = spec.get(key), f"channels.{name}.{key}"
+            if isinstance(value, Mapping) and ("mean" in value or "dist" in value):
+                value, path = value.get("mean"), f"{path}.mean"  # a distribution's mean
+            if _gives_length(value):
+                paths.append(path)
+    for name, spec in groups.items() if isinstance(groups, Mapping) else ():
+        for key in ("agents", "shrinkage"):
+            if isinstance(spec, Mapping) and _gives_length(spec.get(key)):
+                paths.append(f"groups.{name}.{key}")
+    return paths
 
 
 def _where(source: Path | None) -> str:
@@ -176,6 +229,8 @@ _TOP_KEYS = (
     "groups",
     "shifts",
     "version",
+    "contract_hours",
+    "decimal",
 )
 _ROUTING_KEYS = ("dequeue",)
 _DEQUEUE = ("priority", "longest_waiting")
@@ -196,7 +251,7 @@ _CHANNEL_KEYS = (
     "clock",
     "route_to",
 )
-_GROUP_KEYS = ("skills", "agents")
+_GROUP_KEYS = ("skills", "agents", "shrinkage")
 _SHIFT_KEYS = ("length", "starts", "breaks", "groups", "cost", "min", "max", "days_on", "days_off")
 _STARTS_KEYS = ("from", "to", "every")
 _BREAK_KEYS = ("length", "earliest", "latest")
@@ -309,6 +364,20 @@ _agents_value = _nonnegative("a whole number of agents ≥ 0", MAX_AGENTS, whole
 _sample_value = _nonnegative("a number of seconds ≥ 0", MAX_DURATION)
 
 
+def _shrinkage_value(value: Any) -> float:
+    """A shrinkage: a share in [0, 1) (0.3 or "30%")."""
+    expected = "a share in [0, 1) such as 0.3 or '30%'"
+    if isinstance(value, (Mapping, list, bool)) or value is None:
+        raise ValueError(f"expected {expected}, got {_show(value)}")
+    try:
+        share = parse_share(value)
+    except (ValueError, OverflowError):
+        raise ValueError(f"expected {expected}, got {_show(value)}") from None
+    if not 0 <= share < 1:
+        raise ValueError(f"expected {expected}, got {_show(value)}")
+    return share
+
+
 def _duration_value(value: Any) -> float:
     if isinstance(value, (Mapping, list, bool)) or value is None:
         raise ValueError(f"expected a duration such as '180s' or '3min', got {_show(value)}")
@@ -325,16 +394,28 @@ def _duration_value(value: Any) -> float:
     return seconds
 
 
-def _from_cell(convert: Callable[[Any], float]) -> Callable[[str], float]:
-    """A converter for CSV text: numbers are read first, durations stay text."""
+def _from_cell(convert: Callable[[Any], float], decimal: str = ".") -> Callable[[str], float]:
+    """A converter for CSV text (:mod:`ccsim.forecast_csv`): durations as ``mm:ss``,
+    ``h:mm:ss``, seconds or ``3min``, numbers with the file's ``decimal`` mark; text that
+    is neither goes to ``convert``, which says what it expected."""
+    duration = convert in (_duration_value, _sample_value)
 
     def cell(text: str) -> float:
         text = text.strip()
         try:
-            value: Any = float(text)
+            value: Any = (
+                forecast_csv.parse_duration_cell(text, decimal)
+                if duration
+                else forecast_csv.parse_number(text, decimal)
+            )
         except ValueError:
             value = text
-        return convert(value)
+        try:
+            return convert(value)
+        except ValueError as exc:
+            if "," in text and decimal == ".":
+                raise ValueError(f'{exc} (a decimal comma? say decimal = ",")') from None
+            raise
 
     return cell
 
@@ -372,12 +453,7 @@ class _Series:
         return np.broadcast_to(np.asarray(self.value, dtype=float), (n,)).copy()
 
 
-@dataclass
-class _Table:
-    """A CSV file: header, and rows with their line numbers."""
-
-    header: list[str]
-    rows: list[tuple[int, list[str]]]
+_Table = forecast_csv.CsvTable  # a CSV file: header, rows with their line numbers, delimiter
 
 
 def csv_path(name: str, base_dir: Path | None) -> Path:
@@ -431,6 +507,9 @@ class _Builder:
         self.series: list[_Series] = []
         self.tables: dict[Path, _Table | None] = {}
         self.suggested: set[str] = set()  # key paths a "did you mean" already pointed to
+        self.decimal = "."  # the decimal mark of the CSV files (the document's ``decimal``)
+        self.interval_s: float | None = None  # the interval, once read without a problem
+        self.labelled: dict[int, list[str] | None] = {}  # id(table) → its checked labels
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
@@ -526,6 +605,9 @@ class _Builder:
                 value,
             )
             return None
+        if math.isinf(high) and 0 < share < MIN_CV:  # a CV whose square underflows
+            self.problem(path, f"expected 0 or at least {MIN_CV:g} (0.1%), got {_show(value)}")
+            return None
         return share
 
     def duration(self, value: Any, path: str) -> float | None:
@@ -572,7 +654,7 @@ class _Builder:
         file's content."""
         shown = cut(repr(name))
         try:
-            raw, why = read_limited(file, MAX_CSV_BYTES, f"CSV file {shown}")
+            raw, why = read_limited(file, MAX_CSV_BYTES, f"CSV file {shown}", regular=True)
         except FileNotFoundError:
             where = cut(file.parent.resolve(), 2 * SHOWN)
             self.problem(path, f"CSV file not found: {shown} (looked in {where})")
@@ -586,12 +668,11 @@ class _Builder:
         if raw is None:
             self.problem(path, why)
             return None
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            self.problem(path, f"CSV file {shown}: byte {exc.start} is not UTF-8; save as UTF-8")
-            return None
-        reader = csv.reader(io.StringIO(text, newline=""))
+        text = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8-sig", newline="")
+        first = raw[: raw.find(b"\n") if b"\n" in raw else len(raw)]
+        delimiter = forecast_csv.detect_delimiter(first.decode("utf-8", errors="replace"))
+        reader = csv.reader(text, delimiter=delimiter)  # decoded while read: memory stays
+        # near the file's size
         try:
             header = next(reader, None)
             if header is None:
@@ -606,18 +687,21 @@ class _Builder:
                     self.problem(path, f"CSV file {shown} has {message}")
                     return None
                 if any(cell.strip() for cell in row[len(header) :]):
+                    hint = " (a decimal comma? write 1.5, not 1,5)" if delimiter == "," else ""
                     self.problem(
                         path,
                         f"CSV file {shown} line {reader.line_num}: {len(row)} cells but the "
-                        f"header names {len(header)} columns (a decimal comma? "
-                        "write 1.5, not 1,5)",
+                        f"header names {len(header)} columns{hint}",
                     )
                     return None
                 rows.append((reader.line_num, row))
         except csv.Error as exc:  # e.g. a field beyond the csv module's limit
             self.problem(path, f"CSV file {shown} line {reader.line_num}: {exc}")
             return None
-        return _Table([h.strip() for h in header], rows)
+        except UnicodeDecodeError:
+            self.problem(path, f"CSV file {shown} is not UTF-8 text; save it as UTF-8")
+            return None
+        return _Table([h.strip() for h in header], rows, name=cut(name), delimiter=delimiter)
 
     def csv_column(
         self, ref: Mapping[str, Any], path: str, convert: Callable[[str], float], blanks: bool
@@ -641,7 +725,12 @@ class _Builder:
         table = self.read_csv(name, path)
         if table is None:
             return None
-        if column not in table.header:
+        try:
+            found = table.index(column)  # its case, spaces and a unit in brackets aside
+        except ValueError as exc:
+            self.problem(f"{path}.column", str(exc))
+            return None
+        if found is None:
             listed = (  # only what looks like column names: never a line of another file
                 f"{_hint(column, table.header)} (available: {', '.join(table.header)})"
                 if looks_like_names(table.header)
@@ -649,7 +738,7 @@ class _Builder:
             )
             self.problem(f"{path}.column", f"no column {_show(column)} in {cut(name)}{listed}")
             return None
-        index = table.header.index(column)
+        index = found
         values = []
         bad = []
         for line, row in table.rows:
@@ -681,15 +770,10 @@ class _Builder:
         series = None
         if isinstance(value, Mapping):
             self.check_keys(value, _CSV_KEYS, path)
-            got = self.csv_column(value, path, _from_cell(convert), blanks=False)
+            got = self.csv_column(value, path, _from_cell(convert, self.decimal), blanks=False)
             if got is not None:
                 array, table = got
-                labels = None
-                if "start" in table.header:
-                    index = table.header.index("start")
-                    labels = [
-                        row[index].strip() if index < len(row) else "" for _, row in table.rows
-                    ]
+                labels = self.csv_labels(table, f"{path}.csv")
                 series = _Series(path, array, len(array), labels)
         elif isinstance(value, list):
             if not value:
@@ -770,7 +854,7 @@ class _Builder:
             self.problem(
                 f"{path}.cv", "not used with dist = 'empirical' (the samples give the shape)"
             )
-        got = self.csv_column(spec, path, _from_cell(_sample_value), blanks=True)
+        got = self.csv_column(spec, path, _from_cell(_sample_value, self.decimal), blanks=True)
         if got is None:
             return None
         values = got[0]
@@ -853,8 +937,11 @@ class _Builder:
                 f"this ccsim reads scenario format version 1, got {_show(doc['version'])}",
                 doc["version"],
             )
+        before = len(self.problems)
         interval = self.interval(doc.get("interval"))
+        self.interval_s = interval if len(self.problems) == before else None
         start = self.start(doc.get("start", "00:00"))
+        self.decimal = self.decimal_mark(doc.get("decimal", "."))
         options = {
             "seed": self.optional(
                 doc, "seed", "", partial(self.whole, low=0, what="", high=MAX_SEED), 0
@@ -872,6 +959,7 @@ class _Builder:
                 doc, "days_met", "", partial(self.share, bounds="(0, 1)"), None
             ),
             "day_factors": self.optional(doc, "day_factors", "", self.day_factors, None),
+            "contract_hours": self.optional(doc, "contract_hours", "", self.contract_hours, None),
             "dequeue": self.dequeue(doc.get("routing")),
         }
         raw_channels, raw_groups = self.channels_and_groups(doc)
@@ -882,6 +970,8 @@ class _Builder:
                 "day_factors",
                 f"expected {n} factors per day (one per interval), got {factors.shape[1]}",
             )
+        if labels is not None and "start" in doc:
+            self.start_agrees(doc["start"], _labels(start, interval, 1)[0], labels[0])
         if self.problems:
             raise ScenarioError(self.problems)
 
@@ -901,9 +991,10 @@ class _Builder:
                 **raw,
             )
         groups = {}
-        for gname, (skills, agents) in raw_groups.items():
+        for gname, (skills, agents, shrink) in raw_groups.items():
             array = agents.expand(n).astype(np.int64) if agents is not None else None
-            groups[gname] = Group(name=gname, skills=skills, agents=array)
+            own = shrink.expand(n) if shrink is not None else None
+            groups[gname] = Group(name=gname, skills=skills, agents=array, shrinkage=own)
         busy = busiest(options["volume_uncertainty"], options["interval_uncertainty"])
         for key, message in channel_problems(channels, interval, starts, busy):
             self.problem(key, message)
@@ -924,6 +1015,45 @@ class _Builder:
             shifts=shifts,
             **options,
         )
+
+    def decimal_mark(self, value: Any) -> str:
+        """The decimal mark of the scenario's CSV files: ``"."`` (default) or ``","``."""
+        if value in (".", ","):
+            return value
+        self.problem("decimal", f'expected "." or ",", got {_show(value)}', value)
+        return "."
+
+    def csv_labels(self, table: _Table, path: str) -> list[str] | None:
+        """The interval labels of a CSV file (:meth:`forecast_csv.CsvTable.labels`: a start
+        column, or date and time combined), checked once per file to step by the interval;
+        None (after a problem naming file and line) when they do not."""
+        if id(table) in self.labelled:
+            return self.labelled[id(table)]
+        labels = None
+        try:
+            found = table.labels()
+            if found is not None:
+                labels, lines = found
+                if self.interval_s is not None:
+                    forecast_csv.check_steps(labels, lines, self.interval_s, table.name)
+        except ValueError as exc:
+            self.problem(path, str(exc))
+            labels = None
+        self.labelled[id(table)] = labels
+        return labels
+
+    def start_agrees(self, written: Any, first: str, label: str) -> None:
+        """A problem when the document's ``start`` and a CSV file's first label disagree
+        (the time of day, and the date when both have one)."""
+        both_dated = " " in first and re.match(r"\d{4}-\d{2}-\d{2} ", label)
+        same = first == label if both_dated else _clock_of(first) == _clock_of(label)
+        if not same:
+            self.problem(
+                "start",
+                f"{_show(_jsonable(written))}, but the CSV file's labels start at {label!r}: "
+                "they would win unseen; give start in one place, or make them agree",
+                written,
+            )
 
     def day_factors(self, value: Any, path: str) -> np.ndarray | None:
         """Measured days × intervals of factors ≥ 0 (each a list of one number per interval;
@@ -1114,6 +1244,8 @@ class _Builder:
                 f"a {what} name must not contain '.' (dotted paths such as "
                 f"{section}.NAME.{field} address it), got {_show(name)}",
             )
+        elif len(name) > MAX_NAME:
+            self.problem(path, f"a {what} name must be at most {MAX_NAME} characters")
 
     def interval(self, value: Any) -> float:
         if value is None:
@@ -1271,9 +1403,18 @@ class _Builder:
             names.append(gname)
         return tuple(names)
 
+    def contract_hours(self, value: Any, path: str) -> float | None:
+        """Paid hours of one FTE per week: a number of hours in (0, 168]."""
+        if not _is_finite(value) or not 0 < value <= 168:
+            self.problem(
+                path, f"expected hours per week in (0, 168] such as 37.5, got {_show(value)}", value
+            )
+            return None
+        return float(value)
+
     def group(
         self, gname: str, spec: Any, channel_names: list[str]
-    ) -> tuple[tuple[str, ...], _Series | None] | None:
+    ) -> tuple[tuple[str, ...], _Series | None, _Series | None] | None:
         path = f"groups.{gname}"
         if not isinstance(spec, Mapping):
             self.problem(path, f"expected a table with skills and agents, got {_show(spec)}", spec)
@@ -1319,7 +1460,11 @@ class _Builder:
             else:
                 agents = self.per_interval(value, f"{path}.agents", _agents_value)
                 ok = ok and agents is not None
-        return (tuple(skills), agents) if ok else None
+        shrink = None
+        if "shrinkage" in spec:
+            shrink = self.per_interval(spec["shrinkage"], f"{path}.shrinkage", _shrinkage_value)
+            ok = ok and shrink is not None
+        return (tuple(skills), agents, shrink) if ok else None
 
     # -- shift templates -----------------------------------------------------------------------
 
@@ -1576,6 +1721,7 @@ class _Builder:
         self, channels: Mapping[str, Channel], groups: Mapping[str, Group], starts: list[str]
     ) -> None:
         """Warnings: legal but probably unintended."""
+        self.unit_slips()
         for group in groups.values():
             if group.agents is not None and not group.agents.any():
                 self.warn(f"groups.{group.name}.agents", "0 agents in every interval")
@@ -1601,6 +1747,28 @@ class _Builder:
                         f"contacts arrive in {empty.size} interval(s) with no agent able to answer "
                         f"(first: {starts[empty[0]]}); they will wait or go unanswered",
                     )
+
+    def unit_slips(self) -> None:
+        """Warnings for durations written as bare numbers too small to be seconds
+        (``aht = 4``: 4 s — did you mean 4min?), each naming its key."""
+        doc = self.doc if isinstance(self.doc, Mapping) else {}
+        slip = unit_slip("interval", doc.get("interval"))
+        if slip:
+            self.warn("interval", slip)
+        channels = doc.get("channels")
+        for cname, spec in (channels if isinstance(channels, Mapping) else {}).items():
+            if not isinstance(spec, Mapping):
+                continue
+            for key in ("aht", "patience"):
+                path, value = f"channels.{cname}.{key}", spec.get(key)
+                if isinstance(value, Mapping) and "mean" in value:
+                    path, value = f"{path}.mean", value["mean"]
+                items = value if isinstance(value, list) else [value]
+                for i, item in enumerate(items):
+                    slip = unit_slip(key, item)
+                    if slip:
+                        self.warn(f"{path}[{i}]" if isinstance(value, list) else path, slip)
+                        break
 
 
 def _labels(start: dt.datetime | int, interval: float, n: int) -> list[str]:
@@ -1695,6 +1863,7 @@ _PER_INTERVAL = {
     ("channels", "patience"): _duration_value,
     ("channels", "patience", "mean"): _duration_value,
     ("groups", "agents"): _agents_value,
+    ("groups", "shrinkage"): _shrinkage_value,
 }
 
 
@@ -1717,7 +1886,9 @@ def _has_length(doc: Mapping[str, Any]) -> bool:
         if _gives_length(patience):
             return True
     for spec in groups.values() if isinstance(groups, Mapping) else ():
-        if isinstance(spec, Mapping) and _gives_length(spec.get("agents")):
+        if isinstance(spec, Mapping) and (
+            _gives_length(spec.get("agents")) or _gives_length(spec.get("shrinkage"))
+        ):
             return True
     return False
 

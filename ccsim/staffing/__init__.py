@@ -87,6 +87,8 @@ def plan_staffing(
     progress: Callable[[str], None] | None = None,
     jobs: int | None = 1,
     days_met: float | None = None,
+    executor: str = "processes",
+    scheduler: Any = None,
 ) -> StaffingPlan:
     """Plan agents per group and interval for ``scenario``.
 
@@ -97,12 +99,17 @@ def plan_staffing(
     keep_fixed : plan only the ``agents = "auto"`` groups and keep the others'
         staffing as written; by default every group is planned (the agents in
         the file are then just the current roster, ignored by the plan).
-    replications : simulated days per verification run (≥ 2: its confidence intervals).
+    replications : most simulated days per verification run (≥ 2: its confidence
+        intervals); a run plays fewer when every decision is clear with fewer.
     seed : seed of the verification (default: the scenario's); every iteration reuses it.
     max_iterations : cap on simulation runs in the verification.
     progress : called with a short status line after each simulation run.
     jobs : worker processes for the verification's replications (the plan is the
         same for any number).
+    executor, scheduler : where the replications run: ``"processes"`` (a process pool
+        of ``jobs`` workers) or ``"dask"`` (``scheduler``: a ``Client``, a cluster or
+        an address such as ``"tcp://host:8786"``; None: a ``LocalCluster`` of ``jobs``
+        workers for the verification). The plan is the same on either.
     days_met : share of days on which every service-level target must hold under the
         scenario's day-to-day variation (default: the scenario's ``days_met``; None:
         plan the average day). See :mod:`ccsim.staffing.days`. With ``verify``, the
@@ -123,7 +130,8 @@ def plan_staffing(
     )
     max_iterations = check_count("max_iterations", max_iterations, 1)
     if days_met is not None:
-        return _confirm_days(plan, keep_fixed, replications, seed, progress, jobs)
+        where = {"jobs": jobs, "executor": executor, "scheduler": scheduler}
+        return _confirm_days(plan, keep_fixed, replications, seed, progress, where)
     return verify_plan(
         plan,
         replications=replications,
@@ -131,6 +139,8 @@ def plan_staffing(
         max_iterations=max_iterations,
         progress=progress,
         jobs=jobs,
+        executor=executor,
+        scheduler=scheduler,
     )
 
 
@@ -165,7 +175,7 @@ def _confirm_days(
     replications: int,
     seed: int | None,
     progress: Callable[[str], None] | None,
-    jobs: int | None,
+    where: dict[str, Any],
 ) -> StaffingPlan:
     """Simulate a days-met plan on ``replications`` days with the scenario's day-to-day
     variation; size for a busier day while a per-day target's share of days is clearly
@@ -175,7 +185,7 @@ def _confirm_days(
     say = progress or (lambda line: None)
     design = target
     for run in range(1, 6):
-        result = simulate(sc, replications, seed, agents=plan.agents, jobs=jobs)
+        result = simulate(sc, replications, seed, agents=plan.agents, **where)
         plan = dataclasses.replace(
             plan,
             simulation=result,

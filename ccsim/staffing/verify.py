@@ -1,49 +1,77 @@
 """Simulation-verified correction of a staffing plan (see :mod:`ccsim.staffing`).
 
-The search, in the spirit of Feldman, Mandelbaum, Massey & Whitt (2008):
+The search, in the spirit of Feldman, Mandelbaum, Massey & Whitt (2008), sized
+for many cells (channel × interval) at once so that its cost grows with what is
+uncertain, not with the size of the center:
 
-0. **Load correction** (a few rounds): simulate the plan and measure, per
-   live channel and interval, the work agents actually performed in the
-   interval against the work of the contacts that arrived in it. With long
-   handle times the work of a peak spills into the following intervals, so
-   the ratio is above 1 just after a peak and below 1 on its way up. Each
-   interval's volume is scaled by that ratio and sized again by Erlang — the
-   simulated "modified offered load". Stops when the plan no longer changes.
-1. **Fix**: simulate the plan; every open channel × interval that misses a
-   target adds agents to the channel's home group in that interval: as many
-   as Erlang C says are lacking at the traffic that reproduces the simulated
-   service level (at least one), or — where that cannot be estimated
-   (deferred channels, other targets) — 1, doubling while it keeps missing.
-2. **Trim**: take agents out of every interval with slack at once (half the
-   Erlang estimate of the slack, at least one) and simulate. A group whose
-   channels then miss anywhere gets all its removals back, and from then on
-   trims one agent at a time in intervals far enough apart that each miss has
-   one culprit (a rotating phase covers every interval). A live channel's miss
-   blames the removal in its own interval, or else the one before (work
-   outlasts its interval); a deferred channel's miss blames every removal
-   within its target window before it. A blamed lone removal marks its
-   interval tight; a removal sent back without blame twice does too. Repeat until no
-   removal holds. Trimming never goes below one agent where a live channel has
-   volume (a simulated day on which nobody called proves nothing), nor below
-   the analytic plan of a channel without targets (it cannot miss).
-3. **Confirm**: the plan with the removals that held is simulated; a miss
-   there sends the search back to step 1.
+0. **Load correction** (one round): simulate the plan and measure, per live
+   channel and interval, the work agents actually performed in the interval
+   against the work of the contacts that arrived in it (tallied per
+   replication: no per-contact records are kept). With long handle times the
+   work of a peak spills into the following intervals, so the ratio is above 1
+   just after a peak and below 1 on its way up. Each interval's volume is
+   scaled by that ratio and sized again by Erlang — the simulated "modified
+   offered load". Skipped when it would change fewer than 1% of the planned
+   cells (the fixes find those few anyway, without a run of their own).
+1. **Fix**: every open channel × interval that misses a target adds agents to
+   the channel's home group in that interval: as many as Erlang C says are
+   lacking at the traffic that reproduces the simulated service level (at
+   least one), or — where that cannot be estimated (deferred channels, other
+   targets) — 1, doubling while it keeps missing. The agents it missed with
+   are remembered as too few.
+2. **Trim**, a bisection per group × interval between the most agents known
+   to miss (at first: one below the floor) and the current agents: every
+   interval with room gives up the smaller of half the Erlang estimate of its
+   slack (at least one) and half the room, all at once, and the plan is
+   simulated. A miss is blamed on the removal nearest to it — in its own
+   interval, the home group's first, then the other groups with the skill,
+   then the interval before (work outlasts its interval); a deferred
+   channel's on every removal within its target window. Blamed removals go
+   back and mark their trial count as too few; the others are kept. A miss
+   that no removal explains is fixed as in step 1. Trimming never goes below
+   one agent where a live channel has volume (a simulated day on which nobody
+   called proves nothing), nor below the analytic plan of a channel without
+   targets (it cannot miss). When no interval has room left, the plan is
+   simulated once more if blamed removals went back since its last run
+   (**confirm**); a miss there sends the search back to step 1.
 
 The result is the leanest of the simulated plans that missed fewest targets.
 
-Every run uses the same seed, so arrivals, handle times and patience are the
-same in each iteration (common random numbers): a change in the plan is judged
-on the same days, and the search converges instead of chasing noise.
-An interval "meets" its service-level target when the lower limit of the
-simulated 95% confidence interval reaches it (so a fresh simulation is unlikely
-to find a shortfall), and its ASA, abandonment and occupancy ceilings when their
-upper limits stay under them. An interval in which no contact was offered in
-any replication has nothing to miss.
+**Sequential sampling.** A run plays 4 days first (fewer if ``replications``
+is smaller), then doubles while some cell's decision is unclear — its 95%
+confidence interval holds the target — and more days could settle it (the
+interval's half-width, projected, shrinks below the distance to the target
+within ``replications`` days). Large centers have tight intervals after few
+days; a cell sitting on its target is not worth more days and counts as a
+miss. The schedule depends only on the simulated numbers, never on the
+workers: the plan is the same for any ``jobs`` and executor.
+
+**Common random numbers.** Every run uses the same seed, so replication *r*
+has the same arrivals, handle times and patience in each iteration: a change
+in the plan is judged on the same days, and the search converges instead of
+chasing noise. An interval "meets" its service-level target when the lower
+limit of the simulated 95% confidence interval reaches it (so a fresh
+simulation is unlikely to find a shortfall), and its ASA, abandonment and
+occupancy ceilings when their upper limits stay under them. An interval in
+which no contact was offered in any replication has nothing to miss.
+
+**Why each run re-simulates the whole day.** Under common random numbers a
+change in interval *i* leaves the intervals before *i* as they were, so in
+principle a run could restart from the model's state at the start of the
+earliest changed interval. The search does not: its fixes and trims are sized
+for every cell at once, so nearly every run changes the first open intervals
+(:attr:`Search.first_change` records the earliest changed interval of each run;
+``benchmarks/bench_verify_scale.py`` prints the share of the day a restart
+could have skipped), and a written channel whose backlog carries over the
+night (:mod:`ccsim.sim.carry`) starts its day with the backlog its own close
+leaves, which any change anywhere moves.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,16 +79,20 @@ from typing import Any
 import numpy as np
 
 from ccsim import erlang
+from ccsim._pools import dask_client
 from ccsim.scenario import Scenario
 from ccsim.sim import SimulationResult, simulate
-from ccsim.sim.metrics import busy_time
+from ccsim.sim.metrics import channel_work
 from ccsim.staffing.plan import StaffingPlan
 from ccsim.staffing.requirement import channel_requirement
 
 __all__ = [
+    "FIRST_DAYS",
     "Search",
+    "Verdict",
     "confirm",
     "correct_load",
+    "days_needed",
     "effective_traffic",
     "erlang_gaps",
     "fix",
@@ -70,6 +102,9 @@ __all__ = [
     "trim",
     "verify_plan",
 ]
+
+FIRST_DAYS = 4
+"""Days simulated first in each run (then doubled while decisions are unclear)."""
 
 
 def interval_misses(scenario: Scenario, result: SimulationResult) -> dict[str, np.ndarray]:
@@ -110,25 +145,69 @@ def interval_misses(scenario: Scenario, result: SimulationResult) -> dict[str, n
     return misses
 
 
+def days_needed(scenario: Scenario, result: SimulationResult, most: int) -> int:
+    """How many days (replications) would make every cell's decision clear, as far as
+    ``most`` days can: ``result.replications`` when no more days are worth playing.
+
+    A cell is unclear when the 95% confidence interval of a KPI with a target holds the
+    target. Its per-day spread is read from the interval's half-width; the days it needs
+    are the fewest whose Student-t half-width falls below the distance between the mean
+    and the target. Cells that would need more than ``most`` days (the mean sits on the
+    target) do not count: they stay misses whatever is played.
+    """
+    from scipy.special import stdtrit  # imported when needed (as in ccsim.sim.metrics)
+
+    n = result.replications
+    if n >= most:
+        return n
+    intervals, limits = result.intervals, result.limits
+    spreads, distances = [], []
+    for name, channel in scenario.channels.items():
+        rows = intervals["channel"] == name
+        open_ = (channel.volume > 0) & (intervals["offered"][rows] > 0)
+        checks = []
+        if channel.sl_target is not None:
+            mean = intervals["service_level"][rows]
+            checks.append((mean, mean - intervals["service_level_lo"][rows], channel.sl_target))
+        for kpi, ceiling in (
+            ("asa", channel.asa_max),
+            ("abandon_rate", channel.max_abandon),
+            ("occupancy", channel.max_occupancy),
+        ):
+            if ceiling is not None:
+                mean = intervals[kpi][rows]
+                checks.append((mean, limits[f"{kpi}_hi"][rows] - mean, ceiling))
+        for mean, half, target in checks:
+            distance = np.abs(mean - target)
+            unclear = open_ & ~(half < distance)  # NaN (fewer than 2 values): unclear
+            spreads.append(np.where(unclear, half, 0.0)[unclear])
+            distances.append(distance[unclear])
+    if not spreads or not sum(len(s) for s in spreads):
+        return n
+    half, distance = np.concatenate(spreads), np.concatenate(distances)
+    if np.any(~np.isfinite(half)):
+        return min(most, 2 * n)  # a cell without an interval yet (one value): more days
+    spread = half / stdtrit(n - 1, 0.975) * math.sqrt(n)  # per-day standard deviation
+    days = np.arange(n + 1, most + 1)
+    width = stdtrit(days - 1, 0.975)[None, :] * spread[:, None] / np.sqrt(days)[None, :]
+    settles = width < distance[:, None]
+    first = np.where(settles.any(axis=1), days[np.argmax(settles, axis=1)], most + 1)
+    worth = first[first <= most]
+    return int(worth.max()) if worth.size else n
+
+
 def load_ratio(scenario: Scenario, contacts) -> dict[str, np.ndarray]:
     """Channel → per interval: work performed in the interval ÷ work of contacts arriving in it.
 
     ``contacts`` are a simulation's per-contact records (all replications); work
     done after the horizon counts in the last interval. 1 where nothing arrived.
+    (The search reads the same sums from the result's tallies: :attr:`SimulationResult.work`.)
     """
-    n_c, n_i, length = len(scenario.channels), scenario.n_intervals, scenario.interval
-    served = contacts["outcome"] == 0
-    start = contacts["answer_time"][served]
-    handle = contacts["handle_time"][served]
-    channel = contacts["channel"][served].astype(np.int64)
-    performed = busy_time(start, start + handle, np.ones(len(start)), channel, n_c, n_i, length, 0)
-    # work still going on at the end of the horizon belongs to its last interval
-    horizon = n_i * length
-    beyond = np.maximum(start + handle - np.maximum(start, horizon), 0.0)
-    performed[:, -1] += np.bincount(channel, beyond, n_c)
-    arrived = np.bincount(channel * n_i + contacts["interval"][served], handle, n_c * n_i).reshape(
-        n_c, n_i
-    )
+    n_c, n_i = len(scenario.channels), scenario.n_intervals
+    return _work_ratio(scenario, *channel_work(contacts, n_c, n_i, float(scenario.interval)))
+
+
+def _work_ratio(scenario: Scenario, performed, arrived) -> dict[str, np.ndarray]:
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(arrived > 0, performed / arrived, 1.0)
     return dict(zip(scenario.channels, ratio, strict=True))
@@ -200,37 +279,21 @@ def _reach(scenario, name: str) -> int:
     return 1
 
 
-def _blamed(scenario, group: str, tried: np.ndarray, misses: dict[str, np.ndarray]) -> np.ndarray:
-    """Intervals whose removal in ``group`` is blamed for the ``misses`` that followed it.
-
-    A live channel's miss is blamed on the removal in its own interval, else on
-    the one just before (work outlasts its interval); a deferred channel's miss
-    on every removal within its target window before it (its backlog carries
-    them forward).
-    """
-    blamed = np.zeros(len(tried), dtype=bool)
-    for name in scenario.groups[group].skills:
-        reach = _reach(scenario, name)
-        for j in np.flatnonzero(misses[name]):
-            if tried[j] and reach == 1:
-                blamed[j] = True
-            else:
-                lo = max(0, j - reach)
-                blamed[lo : j + 1] |= tried[lo : j + 1]
-    return blamed
-
-
 @dataclass(eq=False)
 class Search:
     """The state of one verification search over a working copy of a plan.
 
     ``plan`` is the working plan (its ``agents`` change as the search goes);
-    per planned group, arrays over the intervals: ``cap`` (most agents tried),
-    ``floor`` (never trimmed below), ``doubling`` (the next fix where Erlang
-    cannot estimate one), ``frozen`` (a lone removal did not hold: tight),
-    ``strikes`` (removals sent back without blame), and ``isolated`` (trims one
-    agent per blame window), ``spacing`` and ``phase`` (which window). ``best``
-    keeps the leanest simulated plan with the fewest misses.
+    ``replications`` the most days a run plays (:func:`days_needed` decides how
+    many); per planned group, arrays over the intervals: ``cap`` (most agents
+    tried), ``floor`` (never trimmed below), ``doubling`` (the next fix where
+    Erlang cannot estimate one), ``fail`` (the most agents known to miss; one
+    below the floor while none is known). ``runs``, ``days`` and ``seconds``
+    count the simulation runs, the days they played and their wall time;
+    ``first_change`` holds, per run, the earliest interval whose staffing
+    changed since the run before (``n_intervals``: none), and ``skippable`` the
+    days' worth of intervals before it (what restarts from saved states could
+    have skipped). ``best`` keeps the leanest simulated plan with the fewest misses.
     """
 
     plan: StaffingPlan
@@ -245,12 +308,15 @@ class Search:
     cap: dict[str, np.ndarray]
     floor: dict[str, np.ndarray]
     doubling: dict[str, np.ndarray]
-    frozen: dict[str, np.ndarray]
-    strikes: dict[str, np.ndarray]
-    isolated: dict[str, bool]
-    spacing: dict[str, int]
-    phase: dict[str, int]
+    fail: dict[str, np.ndarray]
+    executor: str = "processes"
+    scheduler: Any = None
     runs: int = 0
+    days: int = 0
+    skippable: float = 0.0
+    seconds: float = 0.0
+    first_change: list[int] = field(default_factory=list)
+    simulated: dict[str, np.ndarray] | None = None
     best: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -263,6 +329,8 @@ class Search:
         max_iterations: int = 60,
         progress: Callable[[str], None] | None = None,
         jobs: int | None = 1,
+        executor: str = "processes",
+        scheduler: Any = None,
     ) -> Search:
         """A search from ``plan`` (which is copied, never changed)."""
         sc = plan.scenario
@@ -270,7 +338,7 @@ class Search:
         homes = sc.home_groups(plan.planned)
         fixed = sc.fixed_dedicated(plan.planned)
         groups = list(plan.planned)
-        n = sc.n_intervals
+        floor = _floors(plan, homes, fixed)
         return cls(
             plan=work,
             replications=replications,
@@ -282,13 +350,11 @@ class Search:
             fixed=fixed,
             groups=groups,
             cap={g: 4 * plan.analytic_agents[g] + 20 for g in groups},
-            floor=_floors(plan, homes, fixed),
-            doubling={g: np.ones(n, dtype=np.int64) for g in groups},
-            frozen={g: np.zeros(n, dtype=bool) for g in groups},
-            strikes={g: np.zeros(n, dtype=np.int64) for g in groups},
-            isolated=dict.fromkeys(groups, False),
-            spacing={g: 1 + max(_reach(sc, c) for c in sc.groups[g].skills) for g in groups},
-            phase=dict.fromkeys(groups, -1),
+            floor=floor,
+            doubling={g: np.ones(sc.n_intervals, dtype=np.int64) for g in groups},
+            fail={g: floor[g] - 1 for g in groups},
+            executor=executor,
+            scheduler=scheduler,
         )
 
     @property
@@ -305,25 +371,73 @@ class Search:
         """True when the search has used its simulation runs."""
         return self.runs >= self.max_iterations
 
+    @property
+    def unsimulated(self) -> bool:
+        """True when the working plan differs from the one the last run simulated."""
+        if self.simulated is None:
+            return True
+        return any(not np.array_equal(self.agents[g], self.simulated[g]) for g in self.groups)
+
     def run(self) -> tuple[SimulationResult, dict[str, np.ndarray]]:
-        """Simulate the working plan (same seed every run); its result and misses."""
+        """Simulate the working plan (same seed every run) on as many days as its decisions
+        need (:func:`days_needed`, at most ``replications``); its result and misses."""
+        sc = self.scenario
         self.runs += 1
-        result = simulate(
-            self.scenario,
-            replications=self.replications,
-            seed=self.seed,
-            agents=self.agents,
-            jobs=self.jobs,
-        )
-        misses = interval_misses(self.scenario, result)
+        self.first_change.append(self._first_change())
+        started = time.monotonic()
+        where = {"jobs": self.jobs, "executor": self.executor, "scheduler": self.scheduler}
+        first = min(FIRST_DAYS, self.replications)
+        result = simulate(sc, first, self.seed, agents=self.agents, **where)
+        while (want := days_needed(sc, result, self.replications)) > result.replications:
+            result = result.extended(min(want, 2 * result.replications), **where)
+        misses = interval_misses(sc, result)
+        self.days += result.replications
+        self.skippable += result.replications * self.first_change[-1] / sc.n_intervals
+        self.seconds += time.monotonic() - started
+        self.simulated = {g: self.agents[g].copy() for g in self.groups}
         total = sum(int(m.sum()) for m in misses.values())
         hours = self.plan.agent_hours()
-        self.say(f"run {self.runs}: {hours:.1f} agent-hours, {total} interval misses")
+        self.say(self._progress_line(total, hours, result.replications))
         key = (total, hours)
         if not self.best or key < self.best["key"]:
             self.best.update(key=key, agents={g: a.copy() for g, a in self.agents.items()})
             self.best.update(result=result, misses=misses)
         return result, misses
+
+    def _first_change(self) -> int:
+        """The earliest interval whose staffing differs from the last run's (all: 0)."""
+        n = self.scenario.n_intervals
+        if self.simulated is None:
+            return 0
+        changed = np.any([self.agents[g] != self.simulated[g] for g in self.groups], axis=0)
+        return int(np.argmax(changed)) if np.any(changed) else n
+
+    def runs_left(self, missing: int) -> int:
+        """A rough count of the runs still to come: the trims' bisection halves the widest
+        room left in a group × interval each run, a miss costs a fix or two, and the last
+        plan may need its confirming run."""
+        room = 0
+        for g in self.groups:
+            low = np.maximum(self.fail[g] + 1, self.floor[g])
+            room = max(room, int(np.max(self.agents[g] - low, initial=0)))
+        left = math.ceil(math.log2(room + 1)) + (2 if missing else 0) + 1
+        return max(0, min(left, self.max_iterations - self.runs))
+
+    def _progress_line(self, missing: int, hours: float, days: int) -> str:
+        left = self.runs_left(missing) * self.seconds / self.runs
+        return (
+            f"run {self.runs} of at most {self.max_iterations}: {missing} cells missing, "
+            f"{hours:.1f} agent-hours, {days} days, est. {_duration(left)} left"
+        )
+
+    def closing_line(self) -> str:
+        """What the search cost: runs, days, time, and the share of the days simulated
+        that restarts from saved states could have skipped (see the module doc)."""
+        share = self.skippable / self.days if self.days else 0.0
+        return (
+            f"done: {self.runs} runs, {self.days} days simulated in {self.seconds:.0f} s; "
+            f"restarts from saved states could have skipped {share:.0%} of them"
+        )
 
     def outcome(self) -> StaffingPlan:
         """The leanest plan that met the most targets among those simulated, as a new plan."""
@@ -335,9 +449,16 @@ class Search:
             verified=True,
             iterations=self.runs,
             seed=self.seed,
-            replications=self.replications,
+            replications=best["result"].replications,
             unmet=[(c, int(i)) for c, miss in best["misses"].items() for i in np.flatnonzero(miss)],
         )
+
+
+def _duration(seconds: float) -> str:
+    """A time left for people: "40 s", "3 min"."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min"
 
 
 def _floors(
@@ -361,10 +482,11 @@ def _floors(
 
 
 def correct_load(
-    search: Search, result: SimulationResult, misses: dict[str, np.ndarray], rounds: int = 2
+    search: Search, result: SimulationResult, misses: dict[str, np.ndarray], rounds: int = 1
 ) -> tuple[SimulationResult, dict[str, np.ndarray]]:
     """Phase 0, load correction: size live channels again at the load they really put on
-    agents (:func:`load_ratio`), up to ``rounds`` times or until the plan stops changing.
+    agents (performed ÷ arrived work, from the result's tallies), up to ``rounds`` times,
+    while it changes at least 1% of the planned open cells.
 
     Returns the latest simulation and its misses.
     """
@@ -372,13 +494,12 @@ def correct_load(
     live = [
         c for c, ch in sc.channels.items() if search.homes[c] and not ch.is_deferred(sc.interval)
     ]
+    cells = len(search.groups) * int(np.sum(sc.open_intervals))
     for _ in range(rounds):
         if not live or search.exhausted:
             break
-        ratio = load_ratio(sc, result.contacts)
-        previous = {g: agents[g].copy() for g in search.groups}
-        for g in search.groups:
-            agents[g][:] = 0
+        ratio = _work_ratio(sc, *result.work)
+        proposed = {g: np.zeros(sc.n_intervals, dtype=np.int64) for g in search.groups}
         for name, channel in sc.channels.items():
             home = search.homes[name]
             if home is None:
@@ -388,11 +509,15 @@ def correct_load(
                 need = channel_requirement(scaled, sc.interval)
             else:
                 need = search.plan.requirement[name]
-            agents[home] += np.maximum(need - search.fixed[name], 0)
+            proposed[home] += np.maximum(need - search.fixed[name], 0)
+        changed = 0
         for g in search.groups:
-            np.maximum(agents[g], search.floor[g], out=agents[g])
-        if all(np.array_equal(previous[g], agents[g]) for g in search.groups):
+            np.maximum(proposed[g], search.floor[g], out=proposed[g])
+            changed += int(np.sum(proposed[g] != agents[g]))
+        if changed == 0 or changed < 0.01 * cells:
             break
+        for g in search.groups:
+            agents[g][:] = proposed[g]
         result, misses = search.run()
     return result, misses
 
@@ -401,8 +526,9 @@ def fix(search: Search, misses: dict[str, np.ndarray], gaps: dict[str, np.ndarra
     """Phase 1, fix: add agents to the home group of every channel × interval that misses.
 
     As many as the Erlang ``gaps`` say are lacking (at least one), or where they
-    cannot estimate it the group's doubling count. Returns True when some agent
-    was added (a group at its cap in every missing interval adds none).
+    cannot estimate it the group's doubling count; the agents it missed with become
+    the interval's known ``fail``. Returns True when some agent was added (a group
+    at its cap in every missing interval adds none).
     """
     n = search.scenario.n_intervals
     add = {g: np.zeros(n, dtype=np.int64) for g in search.groups}
@@ -420,6 +546,7 @@ def fix(search: Search, misses: dict[str, np.ndarray], gaps: dict[str, np.ndarra
         search.doubling[g] = np.where(room, search.doubling[g] * 2, 1)
         if room.any():
             fixable = True
+            search.fail[g][room] = np.maximum(search.fail[g], agents)[room]
             agents[room] = np.minimum(agents + add[g], cap)[room]
     return fixable
 
@@ -440,71 +567,105 @@ def _spare(search: Search, group: str, gaps: dict[str, np.ndarray]) -> np.ndarra
 def trim(
     search: Search, misses: dict[str, np.ndarray], gaps: dict[str, np.ndarray]
 ) -> dict[str, np.ndarray]:
-    """Phase 2, trim: take agents out of every interval with slack; group → agents removed.
+    """Phase 2, trim: take agents out of every interval with room; group → agents removed.
 
-    At first half the Erlang estimate of the slack, at least one, everywhere at
-    once. Once a removal of the group did not hold (``isolated``), one agent at
-    a time in intervals far enough apart that a miss can only be blamed on one
-    of them (a rotating phase covers every interval). Never below the floor, nor
-    in a frozen interval or one whose channels miss. The removals are applied.
+    The room of a group × interval is what lies above both its floor and its known
+    ``fail``; each takes out the smaller of half the Erlang estimate of its slack
+    (:func:`_spare`, at least one) and half the distance to ``fail`` (bisection),
+    all at once. Not where the group's channels miss. The removals are applied.
     """
-    n = search.scenario.n_intervals
     group_miss = _group_misses(search.scenario, misses)
     removal = {}
     for g in search.groups:
-        agents = search.agents[g]
-        slack = (agents > search.floor[g]) & ~search.frozen[g] & ~group_miss[g]
+        agents, fail = search.agents[g], search.fail[g]
+        room = agents - np.maximum(fail + 1, search.floor[g])
+        slack = (room > 0) & ~group_miss[g]
         if not slack.any():
             continue
-        if search.isolated[g]:
-            spacing = search.spacing[g]
-            for _ in range(spacing):
-                search.phase[g] = (search.phase[g] + 1) % spacing
-                pick = slack & (np.arange(n) % spacing == search.phase[g])
-                if pick.any():
-                    break
-            amount = pick.astype(np.int64)
-        else:
-            amount = np.where(
-                slack, np.minimum(_spare(search, g, gaps), agents - search.floor[g]), 0
-            )
+        half = np.maximum((agents - fail) // 2, 1)
+        amount = np.where(slack, np.minimum(np.minimum(_spare(search, g, gaps), half), room), 0)
         removal[g] = amount
         agents -= amount
     return removal
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """What a trim's simulation said: ``kept_all`` (every removal held and nothing missed),
+    ``kept_none`` (every removal went back), and the ``unexplained`` misses (channel →
+    intervals) that no removal is blamed for: the fix phase's work."""
+
+    kept_all: bool
+    kept_none: bool
+    unexplained: dict[str, np.ndarray]
+
+
+def _culprits(
+    search: Search, name: str, j: int, removal: dict[str, np.ndarray]
+) -> list[tuple[str, int, int]]:
+    """The removals blamed for a miss of channel ``name`` in interval ``j``: (group, first,
+    last interval). A live channel's: the nearest — its own interval before the one
+    before (work outlasts its interval), the home group before the other groups with the
+    skill. A deferred channel's: every removal within its target window before the miss
+    (its backlog carries them forward)."""
+    sc = search.scenario
+    home = search.homes[name]
+    able = [g for g in sc.groups_for(name) if g in removal]
+    able.sort(key=lambda g: g != home)
+    reach = _reach(sc, name)
+    if reach > 1:
+        lo = max(0, j - reach)
+        return [(g, lo, j) for g in able if removal[g][lo : j + 1].any()]
+    for k in (j, j - 1):
+        if k < 0:
+            continue
+        for tier in ([g for g in able if g == home], [g for g in able if g != home]):
+            hit = [(g, k, k) for g in tier if removal[g][k] > 0]
+            if hit:
+                return hit
+    return []
+
+
 def judge_trial(
     search: Search, removal: dict[str, np.ndarray], misses: dict[str, np.ndarray]
-) -> tuple[bool, bool]:
-    """After simulating a trim: send back the removals of every group whose channels now
-    miss; (every removal held, none held).
-
-    The blamed removals (:func:`_blamed`) of a group already trimming one at a
-    time become frozen; the others get a strike, and two strikes freeze an
-    interval too, so the search always ends.
+) -> Verdict:
+    """After simulating a trim: send back the removals blamed for a miss
+    (:func:`_culprits`) and mark their trial agents as too few (``fail``); keep the others.
     """
-    after = _group_misses(search.scenario, misses)
-    kept_all, kept_none = True, True
+    n = search.scenario.n_intervals
+    back = {g: np.zeros(n, dtype=bool) for g in removal}
+    unexplained = {name: np.zeros(n, dtype=bool) for name in misses}
+    for name, miss in misses.items():
+        for j in np.flatnonzero(miss):
+            culprits = _culprits(search, name, int(j), removal)
+            unexplained[name][j] = not culprits
+            for g, lo, hi in culprits:
+                back[g][lo : hi + 1] = True
+    tried_any, returned_all = False, True
     for g, amount in removal.items():
         tried = amount > 0
-        if not after[g].any():
-            kept_none = False
-            continue
-        blamed = tried & _blamed(search.scenario, g, tried, misses)
-        search.agents[g][tried] += amount[tried]
-        if search.isolated[g]:
-            search.frozen[g] |= blamed
-        search.strikes[g][tried & ~blamed] += 1
-        search.frozen[g] |= search.strikes[g] >= 2
-        search.isolated[g] = True
-        kept_all = False
-    return kept_all, kept_none
+        sent = back[g] & tried
+        tried_any |= bool(tried.any())
+        returned_all &= bool(np.array_equal(sent, tried))
+        search.fail[g][sent] = np.maximum(search.fail[g], search.agents[g])[sent]
+        search.agents[g][sent] += amount[sent]
+    kept_all = not any(b.any() for b in back.values()) and not any(
+        u.any() for u in unexplained.values()
+    )
+    return Verdict(kept_all, returned_all and tried_any, unexplained)
 
 
 def confirm(search: Search) -> tuple[SimulationResult, dict[str, np.ndarray]]:
     """Phase 3, confirm: simulate the plan with the removals that held (a miss there sends
     the search back to fixing)."""
     return search.run()
+
+
+def _simulated_plan(search: Search, result: SimulationResult) -> StaffingPlan:
+    """The working plan with the agents ``result`` played (what its KPIs describe)."""
+    return dataclasses.replace(
+        search.plan, agents=dict(zip(search.scenario.groups, result.staffing, strict=True))
+    )
 
 
 def verify_plan(
@@ -515,14 +676,31 @@ def verify_plan(
     max_iterations: int = 60,
     progress: Callable[[str], None] | None = None,
     jobs: int | None = 1,
+    executor: str = "processes",
+    scheduler: Any = None,
 ) -> StaffingPlan:
     """The plan corrected by simulation, as a new plan (``plan`` is not changed).
 
     The search of this module's documentation: load correction, then fix,
     trim and confirm until nothing changes or ``max_iterations`` simulation
-    runs are used. ``jobs`` worker processes play the replications of each run
-    (same numbers for any). ``progress`` gets a line after each run.
+    runs are used. Each run plays at most ``replications`` days, as many as its
+    decisions need. ``jobs`` workers of ``executor`` (``"processes"``, or
+    ``"dask"`` on ``scheduler``'s cluster — a client, a cluster or an address — or
+    a local one started for the search) play the days: the plan is the same on
+    any. ``progress`` gets a line after each run.
     """
+    if executor == "dask" and not hasattr(scheduler, "submit"):
+        with dask_client(jobs or 1, scheduler) as client:  # one cluster for every run
+            return verify_plan(
+                plan,
+                replications=replications,
+                seed=seed,
+                max_iterations=max_iterations,
+                progress=progress,
+                jobs=jobs,
+                executor=executor,
+                scheduler=client,
+            )
     search = Search.start(
         plan,
         replications=replications,
@@ -530,22 +708,24 @@ def verify_plan(
         max_iterations=max_iterations,
         progress=progress,
         jobs=jobs,
+        executor=executor,
+        scheduler=scheduler,
     )
     result, misses = correct_load(search, *search.run())
     while not search.exhausted:
-        gaps = erlang_gaps(search.plan, result.intervals, search.homes)
-        if fix(search, misses, gaps):
+        gaps = erlang_gaps(_simulated_plan(search, result), result.intervals, search.homes)
+        if any(m.any() for m in misses.values()) and fix(search, misses, gaps):
             result, misses = search.run()
             continue
         removal = trim(search, misses, gaps)
         if not removal:
-            break
-        trial = search.run()
-        kept_all, kept_none = judge_trial(search, removal, trial[1])
-        if kept_all:
-            result, misses = trial
-        elif not kept_none and not search.exhausted:
+            if not search.unsimulated:
+                break
             result, misses = confirm(search)
-        elif not kept_none:
-            break
+            if not any(m.any() for m in misses.values()):
+                break
+            continue
+        result, trial = search.run()
+        misses = judge_trial(search, removal, trial).unexplained
+    search.say(search.closing_line())
     return search.outcome()

@@ -7,11 +7,11 @@ finishes, and wraps a point's exception in :class:`~ccsim.sweep.errors.PointErro
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ccsim import _pools
 from ccsim._pools import new_pool, stop_pool
 from ccsim.results import interrupts_deferred
 from ccsim.sweep.errors import PointError, RunError, SweepError
@@ -100,87 +100,22 @@ def _run_processes(plan: SweepPlan, todo: Sequence[Point], on_done: OnDone, jobs
     pool.shutdown(wait=True)
 
 
-SCHEDULER_TIMEOUT = 10.0
-"""Seconds ``--scheduler`` has to accept a connection and answer the Dask handshake."""
-
-
-def _local_cluster(cluster_type: Any, client_type: Any, workers: int) -> tuple[Any, Any]:
-    """A local Dask cluster of ``workers`` processes and its client; a start that fails
-    (e.g. a worker lost while it starts) is tried once more, then :class:`RunError`."""
-    import logging
-
-    for attempt in (1, 2):
-        cluster = None
-        try:
-            cluster = cluster_type(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
-            return cluster, client_type(cluster)
-        except Exception as exc:  # distributed raises many kinds here
-            if cluster is not None:
-                with contextlib.suppress(Exception):
-                    cluster.close()
-            if attempt == 2:
-                why = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
-                message = f"the local Dask cluster did not start (tried twice): {why}"
-                raise RunError(message) from None
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _probe(address: str, timeout: float) -> None:
-    """Raise unless a Dask scheduler at ``address`` accepts a connection and answers the
-    handshake within ``timeout`` seconds (``distributed`` waits for the handshake forever)."""
-    import asyncio
-    import threading
-
-    from distributed.comm import connect
-
-    outcome: dict[str, BaseException | None] = {}
-
-    async def handshake() -> None:
-        comm = await asyncio.wait_for(connect(address, timeout=timeout), timeout)
-        await comm.close()
-
-    def run() -> None:
-        try:
-            asyncio.run(handshake())
-            outcome["error"] = None
-        except BaseException as exc:  # reported by the caller
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=run, name="ccsim-scheduler-probe", daemon=True)
-    thread.start()
-    thread.join(timeout + 5.0)
-    error = outcome.get("error", TimeoutError())
-    if error is not None:
-        raise error
-
-
 def _connect(client_type: Any, address: str) -> Any:
     """A client of the scheduler at ``address``; :class:`SweepError` (one line) when the
-    address is not one, or nothing answering like Dask is there within
-    :data:`SCHEDULER_TIMEOUT` seconds."""
-    from distributed.comm.addressing import get_address_host_port, parse_address
-
+    address is not one, or nothing answers like Dask there within ``SCHEDULER_TIMEOUT``
+    seconds (:func:`ccsim._pools.probe_scheduler`)."""
+    timeout = _pools.SCHEDULER_TIMEOUT
     try:
-        if parse_address(address)[0] in ("tcp", "tls"):
-            get_address_host_port(address)  # a port is given, and a number
+        _pools.probe_scheduler(address)
+        return client_type(address, timeout=f"{timeout}s")
     except (ValueError, TypeError) as exc:
         raise SweepError(
             f"--scheduler {address!r}: expected an address such as tcp://host:8786 ({exc})"
         ) from None
-    try:
-        _probe(address, SCHEDULER_TIMEOUT)
-        return client_type(address, timeout=f"{SCHEDULER_TIMEOUT}s")
-    except Exception as exc:  # refused, timed out, or not Dask's protocol
-        why = " ".join(str(exc).split())[:200] or type(exc).__name__
+    except OSError as exc:
         raise SweepError(
-            f"--scheduler {address}: no Dask scheduler answered within {SCHEDULER_TIMEOUT:g} s "
-            f"(connect and handshake): {why}"
+            f"--scheduler {address}: no Dask scheduler answered within {timeout:g} s "
+            f"(connect and handshake): {' '.join(str(exc).split())[:200]}"
         ) from None
 
 
@@ -195,7 +130,10 @@ def _run_dask(
         ) from None
     cluster = None
     if scheduler is None:
-        cluster, client = _local_cluster(LocalCluster, Client, min(jobs, len(todo)))
+        try:
+            cluster, client = _pools.local_cluster(LocalCluster, Client, min(jobs, len(todo)))
+        except _pools.DaskStartError as exc:
+            raise RunError(str(exc)) from None
     elif isinstance(scheduler, str):
         client = _connect(Client, scheduler)
     elif hasattr(scheduler, "submit"):  # a Client the caller owns and closes

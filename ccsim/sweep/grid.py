@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ccsim.scenario.limits import MAX_SCENARIO_BYTES, cut, read_limited, toml_problems
 from ccsim.sweep.errors import SweepError
 
 MAX_POINTS = 100_000
@@ -194,13 +195,24 @@ def read_grid_file(path: str | os.PathLike) -> list[Axis]:
     """
     path = Path(path)
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        raw, why = read_limited(path, MAX_SCENARIO_BYTES, "the grid file")
+        if raw is None:
+            raise SweepError(f"{path}: {why}")
+        text = raw.decode("utf-8-sig")
+        problems = toml_problems(text, path.name)
+        if problems:
+            raise SweepError(str(problems[0]))
+        doc = tomllib.loads(text)
+    except SweepError:
+        raise
     except FileNotFoundError:
         raise SweepError(f"{path}: no such grid file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SweepError(f"{path}: cannot be read: {exc}") from None
+    except OSError as exc:
+        raise SweepError(f"{path}: cannot be read: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise SweepError(f"{path}: TOML syntax: {exc}") from None
+    except (UnicodeDecodeError, ValueError) as exc:  # ValueError: a NUL in the path
+        raise SweepError(f"{path!r}: cannot be read: {type(exc).__name__}") from None
     unknown = [key for key in doc if key != "grid"]
     if unknown or not isinstance(doc.get("grid"), Mapping):
         raise SweepError(f"{path}: expected only a [grid] table, got {sorted(doc) or 'nothing'}")
@@ -295,7 +307,10 @@ class Point:
 
 
 def show_value(value: Any) -> str:
-    """A swept value as people write it: strings bare, anything else as JSON."""
+    """A swept value as people write it, for messages: strings bare, anything else as
+    JSON, cut to 40 characters."""
     if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
+        return cut(value)
+    if isinstance(value, int) and abs(value) >= 10**40:
+        return cut(str(value)[:50])  # (str() of a huge int is slow, and refused beyond 4300 digits)
+    return cut(json.dumps(value, ensure_ascii=False))
