@@ -310,7 +310,7 @@ def test_a_written_plan_is_read_back_and_a_foreign_one_refused(tmp_path):
     read = read_plan_agents(tmp_path, scenario)
     assert np.array_equal(read["phones"], plan.agents["phones"])
     other = Scenario.from_dict(day_doc(volume=[60, 80, 100, 120] * 4, start="09:00"))
-    with pytest.raises(ValueError, match=r"groups.csv line 2: start '08:00' is not the scenario"):
+    with pytest.raises(ValueError, match=r"groups.csv: line 2: start '08:00' is not the scenario"):
         read_plan_agents(tmp_path, other)
     with pytest.raises(ValueError, match="no groups.csv"):
         read_plan_agents(tmp_path / "nothing", scenario)

@@ -39,7 +39,6 @@ file (bad history files: :class:`~ccsim.scenario.ScenarioError`, as
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
 import json
@@ -61,6 +60,7 @@ from ccsim.scenario import Scenario, ScenarioError, load_scenario
 from ccsim.sim import simulate
 from ccsim.sim.metrics import mean_ci, wilson_interval
 from ccsim.staffing.days import levels_on_counts
+from ccsim.staffing.plan import read_plan_agents
 
 __all__ = ["Backtest", "backtest_plan", "day_seed", "read_plan"]
 
@@ -267,7 +267,7 @@ def read_plan(
             scenario = load_scenario(scenario)
         except ScenarioError as exc:
             raise ValueError(f"{exc.problems[0]}") from None
-    agents = _group_agents(plan / "groups.csv", scenario)
+    agents = read_plan_agents(plan, scenario)
     for name, group in scenario.groups.items():
         if name in agents:
             continue
@@ -304,71 +304,6 @@ def _echoed_scenario(path: Path) -> Scenario:
             "CSV paths in it are relative to the original scenario file: give that file "
             "(--scenario FILE)"
         ) from None
-
-
-def _group_agents(path: Path, scenario: Scenario) -> dict[str, np.ndarray]:
-    """Group → agents per interval from a plan's ``groups.csv`` (``group, interval, start,
-    agents``), checked against the scenario's groups and interval labels."""
-    n = scenario.n_intervals
-    agents: dict[str, np.ndarray] = {}
-    seen: dict[str, np.ndarray] = {}
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            missing = {"group", "interval", "agents"} - set(reader.fieldnames or [])
-            if missing:
-                raise ValueError(
-                    f"{path}: no column {', '.join(sorted(missing))} "
-                    "(expected group, interval, start, agents, fte)"
-                )
-            for row in reader:
-                where = f"{path}: line {reader.line_num}"
-                group, index, count = _plan_row(row, where, scenario)
-                agents.setdefault(group, np.zeros(n, dtype=np.int64))[index] = count
-                seen.setdefault(group, np.zeros(n, dtype=bool))[index] = True
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such file ({_WRITE_HINT})") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise ValueError(f"{path}: cannot be read ({exc})") from None
-    for group, got in seen.items():
-        if not got.all():
-            first = int(np.flatnonzero(~got)[0])
-            raise ValueError(
-                f"{path}: group {group!r} has no row for interval {first} "
-                f"({scenario.starts[first]})"
-            )
-    if not agents:
-        raise ValueError(f"{path}: no rows")
-    return agents
-
-
-def _plan_row(row: Mapping[str, str], where: str, scenario: Scenario) -> tuple[str, int, int]:
-    """One row of ``groups.csv``: (group, interval index, agents)."""
-    group = (row.get("group") or "").strip()
-    if group not in scenario.groups:
-        raise ValueError(
-            f"{where}: group {group!r} is not in the plan's scenario "
-            f"(groups: {', '.join(scenario.groups)})"
-        )
-    try:
-        index = int(row["interval"])
-        agents = float(row["agents"])
-    except (TypeError, ValueError):
-        raise ValueError(f"{where}: interval and agents must be numbers") from None
-    if not 0 <= index < scenario.n_intervals:
-        raise ValueError(
-            f"{where}: interval {index} is outside the scenario's {scenario.n_intervals} "
-            "intervals (a plan of another scenario?)"
-        )
-    start = (row.get("start") or "").strip()
-    if start and start != scenario.starts[index]:
-        raise ValueError(
-            f"{where}: start {start!r} is not the scenario's interval {index} "
-            f"({scenario.starts[index]!r}): a plan of another scenario?"
-        )
-    if not (math.isfinite(agents) and agents >= 0 and agents == int(agents)):
-        raise ValueError(f"{where}: agents must be a whole number ≥ 0, got {row['agents']!r}")
-    return group, index, int(agents)
 
 
 # --- days on the plan's intervals -----------------------------------------------------------

@@ -8,6 +8,9 @@ and its simulation-verified correction in :mod:`ccsim.staffing.verify`;
 
 from __future__ import annotations
 
+import csv
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +24,7 @@ from ccsim.sim.metrics import day_band, group_occupancy
 from ccsim.staffing.days import DayVariation, days_met_share, synthetic_day_levels
 from ccsim.staffing.requirement import predicted_kpis
 
-__all__ = ["StaffingPlan"]
+__all__ = ["StaffingPlan", "read_plan_agents"]
 
 
 @dataclass
@@ -603,3 +606,72 @@ def _split(total: np.ndarray, weights: np.ndarray) -> list[np.ndarray]:
         base[order[:rest]] += 1
         out[:, j] = base
     return list(out)
+
+
+def read_plan_agents(plan_dir: str | Path, scenario: Scenario) -> dict[str, np.ndarray]:
+    """Group → agents per interval from a plan written by ``ccsim staff --out DIR``
+    (``DIR/groups.csv``: ``group, interval, start, agents, fte``), checked against the
+    scenario (its groups, intervals and their labels). ValueError naming the file and
+    line on a mismatch."""
+    path = Path(plan_dir) / "groups.csv"
+    n = scenario.n_intervals
+    out: dict[str, np.ndarray] = {}
+    seen: dict[str, np.ndarray] = {}
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            missing = {"group", "interval", "agents"} - set(reader.fieldnames or [])
+            if missing:
+                raise ValueError(
+                    f"{path}: no column {', '.join(sorted(missing))} "
+                    "(expected group, interval, start, agents, fte)"
+                )
+            for row in reader:
+                where = f"{path}: line {reader.line_num}"
+                group, index, agents = _plan_row(row, where, scenario)
+                out.setdefault(group, np.zeros(n, dtype=np.int64))[index] = agents
+                seen.setdefault(group, np.zeros(n, dtype=bool))[index] = True
+    except FileNotFoundError:
+        raise ValueError(
+            f"no groups.csv in {plan_dir} (write one with ccsim staff SCENARIO --out DIR)"
+        ) from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ValueError(f"{path}: cannot be read: {exc}") from None
+    for group, got in seen.items():
+        if not got.all():
+            first = int(np.flatnonzero(~got)[0])
+            raise ValueError(
+                f"{path}: group {group} has no row for interval {first} ({scenario.starts[first]})"
+            )
+    if not out:
+        raise ValueError(f"{path}: no rows")
+    return out
+
+
+def _plan_row(row: Mapping[str, str], where: str, scenario: Scenario) -> tuple[str, int, int]:
+    """One row of a plan's groups.csv: (group, interval index, agents)."""
+    group = (row.get("group") or "").strip()
+    if group not in scenario.groups:
+        raise ValueError(
+            f"{where}: group {group!r} is not in the scenario "
+            f"(groups: {', '.join(scenario.groups)})"
+        )
+    try:
+        index = int(row["interval"])
+        agents = float(row["agents"])
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: interval and agents must be numbers") from None
+    if not 0 <= index < scenario.n_intervals:
+        raise ValueError(
+            f"{where}: interval {index} is outside the scenario's "
+            f"{scenario.n_intervals} intervals (a plan of another scenario?)"
+        )
+    start = (row.get("start") or "").strip()
+    if start and start != scenario.starts[index]:
+        raise ValueError(
+            f"{where}: start {start!r} is not the scenario's interval {index} "
+            f"({scenario.starts[index]!r}): a plan of another scenario?"
+        )
+    if not (math.isfinite(agents) and agents >= 0 and agents == int(agents)):
+        raise ValueError(f"{where}: agents must be a whole number ≥ 0, got {row['agents']!r}")
+    return group, index, int(agents)
