@@ -106,8 +106,14 @@ __all__ = [
 FIRST_DAYS = 4
 """Days simulated first in each run (then doubled while decisions are unclear)."""
 
+SETTLE_SHARE = 0.0005
+"""A run stops adding days when the cells still unclear are worth less than this share of
+the plan's agent-hours at one agent for one interval each (they count as misses)."""
 
-def interval_misses(scenario: Scenario, result: SimulationResult) -> dict[str, np.ndarray]:
+
+def interval_misses(
+    scenario: Scenario, result: SimulationResult, *, significant: bool = False
+) -> dict[str, np.ndarray]:
     """Channel → boolean array: the open intervals whose simulated KPIs miss a target.
 
     ``result`` is a :class:`~ccsim.sim.SimulationResult`; an interval is open
@@ -117,8 +123,12 @@ def interval_misses(scenario: Scenario, result: SimulationResult) -> dict[str, n
     ceilings (the means, when a single replication gives no interval). A KPI
     that could not be measured in an open interval (nobody answered, nobody
     staffed) is a miss, unless no contact was offered there in any replication.
+    With ``significant``, only the shortfalls the simulation is sure of: the upper
+    95% limit of the service level below its target, the lower limits of the others
+    above their ceilings.
     """
     intervals, limits = result.intervals, result.limits
+    low, high = ("hi", "lo") if significant else ("lo", "hi")
     misses: dict[str, np.ndarray] = {}
     for name, channel in scenario.channels.items():
         rows = intervals["channel"] == name
@@ -130,7 +140,7 @@ def interval_misses(scenario: Scenario, result: SimulationResult) -> dict[str, n
             return np.where(np.isnan(value), intervals[kpi][rows], value)
 
         if channel.sl_target is not None:
-            level = bound("service_level", "lo")
+            level = bound("service_level", low)
             miss |= ~(level >= channel.sl_target - 1e-12)  # NaN: a miss
         for kpi, ceiling in (
             ("asa", channel.asa_max),
@@ -138,16 +148,17 @@ def interval_misses(scenario: Scenario, result: SimulationResult) -> dict[str, n
             ("occupancy", channel.max_occupancy),
         ):
             if ceiling is not None:
-                miss |= ~(bound(kpi, "hi") <= ceiling)
+                miss |= ~(bound(kpi, high) <= ceiling)
         # Nothing offered in any replication (a tiny forecast): no customer to fail.
         offered = intervals["offered"][rows] > 0
         misses[name] = miss & (channel.volume > 0) & offered
     return misses
 
 
-def days_needed(scenario: Scenario, result: SimulationResult, most: int) -> int:
-    """How many days (replications) would make every cell's decision clear, as far as
-    ``most`` days can: ``result.replications`` when no more days are worth playing.
+def days_needed(scenario: Scenario, result: SimulationResult, most: int, unsettled: int = 0) -> int:
+    """How many days (replications) would make every cell's decision clear but the
+    ``unsettled`` hardest, as far as ``most`` days can: ``result.replications`` when no
+    more days are worth playing.
 
     A cell is unclear when the 95% confidence interval of a KPI with a target holds the
     target. Its per-day spread is read from the interval's half-width; the days it needs
@@ -180,20 +191,25 @@ def days_needed(scenario: Scenario, result: SimulationResult, most: int) -> int:
         for mean, half, target in checks:
             distance = np.abs(mean - target)
             unclear = open_ & ~(half < distance)  # NaN (fewer than 2 values): unclear
-            spreads.append(np.where(unclear, half, 0.0)[unclear])
+            spreads.append(half[unclear])
             distances.append(distance[unclear])
     if not spreads or not sum(len(s) for s in spreads):
         return n
     half, distance = np.concatenate(spreads), np.concatenate(distances)
-    if np.any(~np.isfinite(half)):
-        return min(most, 2 * n)  # a cell without an interval yet (one value): more days
+    keep = np.isfinite(half)
+    unsettled -= int(np.sum(~keep))
+    if unsettled < 0:
+        return min(most, 2 * n)  # cells without an interval yet (one value): more days
+    half, distance = half[keep], distance[keep]
     spread = half / stdtrit(n - 1, 0.975) * math.sqrt(n)  # per-day standard deviation
     days = np.arange(n + 1, most + 1)
     width = stdtrit(days - 1, 0.975)[None, :] * spread[:, None] / np.sqrt(days)[None, :]
     settles = width < distance[:, None]
     first = np.where(settles.any(axis=1), days[np.argmax(settles, axis=1)], most + 1)
-    worth = first[first <= most]
-    return int(worth.max()) if worth.size else n
+    worth = np.sort(first[first <= most])
+    if worth.size <= unsettled:
+        return n
+    return int(worth[worth.size - unsettled - 1])
 
 
 def load_ratio(scenario: Scenario, contacts) -> dict[str, np.ndarray]:
@@ -286,9 +302,13 @@ class Search:
     ``plan`` is the working plan (its ``agents`` change as the search goes);
     ``replications`` the most days a run plays (:func:`days_needed` decides how
     many); per planned group, arrays over the intervals: ``cap`` (most agents
-    tried), ``floor`` (never trimmed below), ``doubling`` (the next fix where
-    Erlang cannot estimate one), ``fail`` (the most agents known to miss; one
-    below the floor while none is known). ``runs``, ``days`` and ``seconds``
+    tried), ``floor`` (never trimmed below), ``doubling`` (the least the next fix
+    adds: it doubles while an interval keeps missing), ``fail`` (the most agents
+    known to miss; one below the floor while none is known), ``strikes``
+    (removals sent back with others, unsure which one missed: two mark it as
+    too few); per group, ``spacing`` and ``phase`` (after a miss that blamed
+    several removals in a target window, the group trims only every
+    ``spacing``-th interval, ``phase`` rotating). ``runs``, ``days`` and ``seconds``
     count the simulation runs, the days they played and their wall time;
     ``first_change`` holds, per run, the earliest interval whose staffing
     changed since the run before (``n_intervals``: none), and ``skippable`` the
@@ -309,6 +329,9 @@ class Search:
     floor: dict[str, np.ndarray]
     doubling: dict[str, np.ndarray]
     fail: dict[str, np.ndarray]
+    strikes: dict[str, np.ndarray]
+    spacing: dict[str, int]
+    phase: dict[str, int]
     executor: str = "processes"
     scheduler: Any = None
     runs: int = 0
@@ -353,6 +376,9 @@ class Search:
             floor=floor,
             doubling={g: np.ones(sc.n_intervals, dtype=np.int64) for g in groups},
             fail={g: floor[g] - 1 for g in groups},
+            strikes={g: np.zeros(sc.n_intervals, dtype=np.int64) for g in groups},
+            spacing=dict.fromkeys(groups, 1),
+            phase=dict.fromkeys(groups, 0),
             executor=executor,
             scheduler=scheduler,
         )
@@ -388,7 +414,9 @@ class Search:
         where = {"jobs": self.jobs, "executor": self.executor, "scheduler": self.scheduler}
         first = min(FIRST_DAYS, self.replications)
         result = simulate(sc, first, self.seed, agents=self.agents, **where)
-        while (want := days_needed(sc, result, self.replications)) > result.replications:
+        # unsettled cells allowed: each costs at most about one agent for one interval
+        spare = int(SETTLE_SHARE * self.plan.agent_hours() / (sc.interval / 3600.0))
+        while (want := days_needed(sc, result, self.replications, spare)) > result.replications:
             result = result.extended(min(want, 2 * result.replications), **where)
         misses = interval_misses(sc, result)
         self.days += result.replications
@@ -486,7 +514,8 @@ def correct_load(
 ) -> tuple[SimulationResult, dict[str, np.ndarray]]:
     """Phase 0, load correction: size live channels again at the load they really put on
     agents (performed ÷ arrived work, from the result's tallies), up to ``rounds`` times,
-    while it changes at least 1% of the planned open cells.
+    while it moves at least 1% of the planned open cells by two agents or more (one is
+    rounding; the fixes and trims find those few without a run of their own).
 
     Returns the latest simulation and its misses.
     """
@@ -513,7 +542,7 @@ def correct_load(
         changed = 0
         for g in search.groups:
             np.maximum(proposed[g], search.floor[g], out=proposed[g])
-            changed += int(np.sum(proposed[g] != agents[g]))
+            changed += int(np.sum(np.abs(proposed[g] - agents[g]) >= 2))
         if changed == 0 or changed < 0.01 * cells:
             break
         for g in search.groups:
@@ -522,23 +551,32 @@ def correct_load(
     return result, misses
 
 
-def fix(search: Search, misses: dict[str, np.ndarray], gaps: dict[str, np.ndarray]) -> bool:
+def fix(
+    search: Search,
+    misses: dict[str, np.ndarray],
+    gaps: dict[str, np.ndarray],
+    clear: dict[str, np.ndarray] | None = None,
+) -> bool:
     """Phase 1, fix: add agents to the home group of every channel × interval that misses.
 
-    As many as the Erlang ``gaps`` say are lacking (at least one), or where they
-    cannot estimate it the group's doubling count; the agents it missed with become
-    the interval's known ``fail``. Returns True when some agent was added (a group
-    at its cap in every missing interval adds none).
+    As many as the Erlang ``gaps`` say are lacking, and at least the doubling count
+    (1, then twice as many while the interval keeps missing). Where the miss is
+    ``clear`` (significant: :func:`interval_misses`; default: every miss) the agents it
+    missed with become the interval's known ``fail``. Returns True when some agent was
+    added (a group at its cap in every missing interval adds none).
     """
     n = search.scenario.n_intervals
     add = {g: np.zeros(n, dtype=np.int64) for g in search.groups}
+    known = {g: np.full(n, clear is None) for g in add}  # misses sure to be misses
     for channel, miss in misses.items():
         g = search.homes[channel]
         if g is None or not miss.any():
             continue
-        gap = gaps[channel]
-        estimate = np.where(np.isfinite(gap), np.maximum(np.nan_to_num(gap), 1), search.doubling[g])
+        gap = np.nan_to_num(gaps[channel], nan=0.0)
+        estimate = np.maximum(gap, search.doubling[g])
         add[g] += np.where(miss, estimate, 0).astype(np.int64)
+        if clear is not None:
+            known[g] |= miss & clear[channel]
     fixable = False
     for g in search.groups:
         agents, cap = search.agents[g], search.cap[g]
@@ -546,7 +584,8 @@ def fix(search: Search, misses: dict[str, np.ndarray], gaps: dict[str, np.ndarra
         search.doubling[g] = np.where(room, search.doubling[g] * 2, 1)
         if room.any():
             fixable = True
-            search.fail[g][room] = np.maximum(search.fail[g], agents)[room]
+            sure = room & known[g]
+            search.fail[g][sure] = np.maximum(search.fail[g], agents)[sure]
             agents[room] = np.minimum(agents + add[g], cap)[room]
     return fixable
 
@@ -572,14 +611,24 @@ def trim(
     The room of a group × interval is what lies above both its floor and its known
     ``fail``; each takes out the smaller of half the Erlang estimate of its slack
     (:func:`_spare`, at least one) and half the distance to ``fail`` (bisection),
-    all at once. Not where the group's channels miss. The removals are applied.
+    all at once — or, in a group whose ``spacing`` grew, in every ``spacing``-th
+    interval (the phase rotates). Not where the group's channels miss. The
+    removals are applied.
     """
+    n = search.scenario.n_intervals
     group_miss = _group_misses(search.scenario, misses)
     removal = {}
     for g in search.groups:
         agents, fail = search.agents[g], search.fail[g]
         room = agents - np.maximum(fail + 1, search.floor[g])
         slack = (room > 0) & ~group_miss[g]
+        spacing = search.spacing[g]
+        for _ in range(spacing if spacing > 1 and slack.any() else 0):
+            search.phase[g] = (search.phase[g] + 1) % spacing
+            pick = slack & (np.arange(n) % spacing == search.phase[g])
+            if pick.any():
+                slack = pick
+                break
         if not slack.any():
             continue
         half = np.maximum((agents - fail) // 2, 1)
@@ -630,24 +679,42 @@ def judge_trial(
     search: Search, removal: dict[str, np.ndarray], misses: dict[str, np.ndarray]
 ) -> Verdict:
     """After simulating a trim: send back the removals blamed for a miss
-    (:func:`_culprits`) and mark their trial agents as too few (``fail``); keep the others.
+    (:func:`_culprits`); keep the others.
+
+    A removal blamed alone marks its trial agents as too few (``fail``); one blamed
+    with others gets a strike, and two strikes mark it too (so the search ends). A
+    deferred channel's miss that blames several removals makes their groups trim
+    sparser: ``spacing`` doubles, up to one removal per target window.
     """
     n = search.scenario.n_intervals
     back = {g: np.zeros(n, dtype=bool) for g in removal}
+    alone = {g: np.zeros(n, dtype=bool) for g in removal}
     unexplained = {name: np.zeros(n, dtype=bool) for name in misses}
+    widen: set[str] = set()
     for name, miss in misses.items():
         for j in np.flatnonzero(miss):
             culprits = _culprits(search, name, int(j), removal)
             unexplained[name][j] = not culprits
-            for g, lo, hi in culprits:
-                back[g][lo : hi + 1] = True
+            cells = [(g, k) for g, lo, hi in culprits for k in range(lo, hi + 1)]
+            cells = [(g, k) for g, k in cells if removal[g][k] > 0]
+            for g, k in cells:
+                back[g][k] = True
+            if len(cells) == 1:
+                alone[cells[0][0]][cells[0][1]] = True
+            elif _reach(search.scenario, name) > 1:
+                widen |= {g for g, _ in cells}
+    for g in widen:  # once per trial, however many misses
+        widest = 1 + max(_reach(search.scenario, c) for c in search.scenario.groups[g].skills)
+        search.spacing[g] = min(2 * search.spacing[g], widest)
     tried_any, returned_all = False, True
     for g, amount in removal.items():
         tried = amount > 0
         sent = back[g] & tried
         tried_any |= bool(tried.any())
         returned_all &= bool(np.array_equal(sent, tried))
-        search.fail[g][sent] = np.maximum(search.fail[g], search.agents[g])[sent]
+        search.strikes[g][sent & ~alone[g]] += 1
+        known = sent & (alone[g] | (search.strikes[g] >= 2))
+        search.fail[g][known] = np.maximum(search.fail[g], search.agents[g])[known]
         search.agents[g][sent] += amount[sent]
     kept_all = not any(b.any() for b in back.values()) and not any(
         u.any() for u in unexplained.values()
@@ -712,20 +779,20 @@ def verify_plan(
         scheduler=scheduler,
     )
     result, misses = correct_load(search, *search.run())
+    clear = interval_misses(search.scenario, result, significant=True)
     while not search.exhausted:
+        # one run fixes the misses and tries the trims elsewhere (group × interval apart)
         gaps = erlang_gaps(_simulated_plan(search, result), result.intervals, search.homes)
-        if any(m.any() for m in misses.values()) and fix(search, misses, gaps):
-            result, misses = search.run()
-            continue
+        fixed = any(m.any() for m in misses.values()) and fix(search, misses, gaps, clear)
         removal = trim(search, misses, gaps)
-        if not removal:
+        if not fixed and not removal:
             if not search.unsimulated:
                 break
             result, misses = confirm(search)
-            if not any(m.any() for m in misses.values()):
-                break
-            continue
-        result, trial = search.run()
-        misses = judge_trial(search, removal, trial).unexplained
+        else:
+            result, misses = search.run()
+            if removal:
+                misses = judge_trial(search, removal, misses).unexplained
+        clear = interval_misses(search.scenario, result, significant=True)
     search.say(search.closing_line())
     return search.outcome()
