@@ -3,10 +3,13 @@
 A written channel whose ``within`` counts open hours (``clock = "open"``, the
 default for deferred channels) does not lose the contacts still waiting when
 it closes: they are answered when it reopens. The horizon is one day (or one
-week) of a run of such days, so the day starts with the backlog that its own
-plan leaves at the close — a steady state, found per replication by playing
-the same day again with the backlog it left, until the backlog at the open is
-the one at the close (at most :data:`ROUNDS` plays; usually two).
+week) of a run of such days, so the day starts with the backlog that the same
+plan leaves at the close of the days before — a steady state, reached per
+replication by playing :data:`WARMUP_DAYS` independent days first (their own
+random streams: a busy day is not followed by the same busy day), each
+starting with the backlog of the one before (one is enough where the
+morning clears the night's backlog: a day's backlog hardly depends on the one
+it started with).
 
 A carried contact keeps its interval of arrival and its age in open seconds
 (its arrival time is minus that age), so its wait counts open hours across the
@@ -14,8 +17,9 @@ night. In the records of the final play the contacts still waiting at the
 close are left out — in a run of such days they are the next morning's
 backlog, and the backlog this day started with (answered today, in their
 intervals of arrival) stands for them — as many as the morning's backlog
-holds: when the backlog still grows after the last play (a plan that cannot
-keep up), the excess stays unanswered and counts against the service level.
+holds: when a day leaves more than it found (a busy day, or a plan that
+cannot keep up), the excess stays unanswered and counts against the service
+level.
 Contacts of other channels still waiting at the end are unanswered, as
 before.
 """
@@ -32,12 +36,13 @@ from ccsim.sim.arrivals import Arrivals, generate_arrivals, replication_rng, to_
 from ccsim.sim.metrics import UNANSWERED, contact_records
 from ccsim.sim.model import ContactCenter
 
-__all__ = ["Backlog", "ROUNDS", "carrying_channels", "play_day"]
+__all__ = ["Backlog", "WARMUP_DAYS", "carrying_channels", "play_day"]
 
 _GIVEN_STATE = 5  # random stream of the handle times of a given state's waiting contacts
 
-ROUNDS = 4
-"""Most plays of one replication while looking for its steady backlog."""
+WARMUP_DAYS = 1
+"""Days played before a replication's day to build the backlog it starts with."""
+_WARMUP_OFFSET = 1 << 40  # warm-up days' stream indexes: far above any replication index
 
 
 @dataclass(frozen=True)
@@ -159,21 +164,43 @@ def play_day(
         records = contact_records(arrivals, raw, replication, scenario.horizon)
         return records, np.zeros(len(scenario.channels))
     carry = carrying_channels(scenario)
+    # The days before: independent days of their own (not this day again: a busy day is
+    # not followed by the same busy day), each starting with the backlog of the one before.
     backlog = Backlog.empty()
-    for _ in range(ROUNDS):
-        arrivals = with_backlog(fresh, backlog)
-        raw = ContactCenter(scenario, staffing, arrivals).run()
-        records = contact_records(arrivals, raw, replication, scenario.horizon)
-        if not carry:
-            return records, np.zeros(len(scenario.channels))
-        left, mask = leftover(scenario, arrivals, records, carry)
-        steady = len(left) == len(backlog)
-        backlog_before, backlog = backlog, left
-        if steady or (not len(left) and not len(backlog_before)):
-            break
-    drop = _stand_ins(records, mask, backlog_before, len(scenario.channels))
+    for k in range(WARMUP_DAYS if carry else 0):
+        before = generate_arrivals(scenario, seed, _warmup_key(replication, k))
+        _, backlog, _ = _play(scenario, staffing, before, backlog, replication, carry)
+    records, left, mask = _play(scenario, staffing, fresh, backlog, replication, carry)
+    if not carry:
+        return records, np.zeros(len(scenario.channels))
+    drop = _stand_ins(records, mask, backlog, len(scenario.channels))
     kept = {key: np.asarray(values)[~drop] for key, values in records.items()}
     return kept, left.per_channel(len(scenario.channels))
+
+
+def _warmup_key(replication: int, k: int) -> int:
+    """The replication index of the random streams of warm-up day ``k`` before
+    ``replication``: far from every measured replication's index."""
+    return _WARMUP_OFFSET + replication * WARMUP_DAYS + k
+
+
+def _play(
+    scenario: Scenario,
+    staffing: np.ndarray,
+    fresh: Arrivals,
+    backlog: Backlog,
+    replication: int,
+    carry: list[int],
+) -> tuple[dict[str, np.ndarray], Backlog, np.ndarray]:
+    """Play one day that starts with ``backlog``: its records, the backlog it leaves at the
+    close, and the rows of that backlog in the records."""
+    arrivals = with_backlog(fresh, backlog)
+    raw = ContactCenter(scenario, staffing, arrivals).run()
+    records = contact_records(arrivals, raw, replication, scenario.horizon)
+    if not carry:
+        return records, Backlog.empty(), np.zeros(len(arrivals), dtype=bool)
+    left, mask = leftover(scenario, arrivals, records, carry)
+    return records, left, mask
 
 
 def _stand_ins(
