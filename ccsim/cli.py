@@ -484,13 +484,6 @@ def erlang_command(
 ) -> None:
     """Size one interval (or every row of a forecast) with Erlang C, or Erlang A with --patience;
     lines (trunks) with Erlang B: --lines N or --blocking 1%."""
-    import json
-    import re
-
-    import numpy as np
-
-    from ccsim import erlang
-
     interval_s = _duration_option("--interval", interval, positive=True)
     _unit_slips(("--interval", interval), ("--aht", aht), ("--patience", patience), quiet=as_json)
     if lines is not None or blocking is not None:
@@ -508,6 +501,20 @@ def erlang_command(
         "patience": _duration_option("--patience", patience, positive=True),
     }
     shrink = _share_option("--shrinkage", shrinkage, zero=True)
+    has_target = _erlang_check_options(targets, forecast, columns, decimal, volume, agents_range)
+    if forecast is not None:
+        aht_s = _duration_option("--aht", aht, positive=True)
+        given = {"aht": aht_s, "patience": targets["patience"]}
+        read = {"decimal": decimal, "mapping": _column_mapping(columns), "given": given}
+        _erlang_forecast(forecast, interval_s, targets, shrink, out_file, as_json, read)
+        return
+    _erlang_interval(
+        volume, aht, interval, interval_s, targets, shrink, has_target, agents_range, as_json
+    )
+
+
+def _erlang_check_options(targets, forecast, columns, decimal, volume, agents_range) -> bool:
+    """Refuse ``ccsim erlang`` options that do not go together; whether a target was given."""
     if targets["sl_target"] is not None and targets["target_time"] is None:
         raise InputError("--service-level needs --within (e.g. --within 20s)")
     if targets["max_abandon"] is not None and targets["patience"] is None and forecast is None:
@@ -527,11 +534,21 @@ def erlang_command(
         if volume is not None or agents_range is not None:
             raise InputError(f"--forecast gives the volume of every row: not with "
                              f"{'--volume' if volume is not None else '--agents'}")  # fmt: skip
-        aht_s = _duration_option("--aht", aht, positive=True)
-        given = {"aht": aht_s, "patience": targets["patience"]}
-        read = {"decimal": decimal, "mapping": _column_mapping(columns), "given": given}
-        _erlang_forecast(forecast, interval_s, targets, shrink, out_file, as_json, read)
-        return
+    return has_target
+
+
+def _erlang_interval(
+    volume, aht, interval, interval_s: float, targets, shrink, has_target, agents_range, as_json
+) -> None:
+    """``ccsim erlang --volume --aht``: the agents one interval needs (or the measures over
+    ``--agents``), as a table or JSON."""
+    import json
+    import re
+
+    import numpy as np
+
+    from ccsim import erlang
+
     if volume is None or aht is None:
         raise InputError("give --volume and --aht (or --forecast FILE)")
     vol = _volume_option(volume)
@@ -724,9 +741,7 @@ def _all_cores(jobs: int | None) -> int:
     help="Most simulated days per verification run (fewer where every decision is "
     "clear with fewer).",
 )
-@click.option(
-    "--seed", type=_SEED, default=None, help="Seed (default: the scenario's)."
-)
+@click.option("--seed", type=_SEED, default=None, help="Seed (default: the scenario's).")
 @_jobs_option
 @click.option(
     "--out",
@@ -1130,9 +1145,7 @@ def sweep_command(
     show_default=True,
     help="Independent simulated days (95% CIs need at least 2).",
 )
-@click.option(
-    "--seed", type=_SEED, default=None, help="Seed (default: the scenario's)."
-)
+@click.option("--seed", type=_SEED, default=None, help="Seed (default: the scenario's).")
 @_jobs_option
 @click.option(
     "--warmup",
@@ -1294,9 +1307,7 @@ def fit_command(
     type=click.IntRange(2),
     help="Simulated days per verification run.",
 )
-@click.option(
-    "--seed", type=_SEED, default=None, help="Seed (default: the scenario's)."
-)
+@click.option("--seed", type=_SEED, default=None, help="Seed (default: the scenario's).")
 @_jobs_option
 @click.option(
     "--time-limit",

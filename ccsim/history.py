@@ -291,6 +291,20 @@ def read_history(
     """
     name = os.fspath(path)
     file = Path(path)
+    channels, columns, interval = _check_read_arguments(channels, column_map, interval)
+    _check_history_file(file, name)
+    problems = _Problems(name)
+    rows, time_column = _parse_history_file(file, name, channels, columns, problems)
+    interval = _grid_interval(rows, interval, time_column, problems)
+    return _history_from_rows(rows, channels, interval, file)
+
+
+def _check_read_arguments(
+    channels: Sequence[str],
+    column_map: Mapping[str, str] | None,
+    interval: float | None,
+) -> tuple[list[str], dict[str, str], float | None]:
+    """read_history's channels, channel → column and interval (s), checked; else ValueError."""
     channels = list(channels)
     column_map = dict(column_map or {})
     if not channels or not all(isinstance(c, str) and c for c in channels):
@@ -309,7 +323,11 @@ def read_history(
     shared = {col for col in columns.values() if list(columns.values()).count(col) > 1}
     if shared:
         raise ValueError(f"two channels read the same column: {', '.join(map(repr, shared))}")
+    return channels, columns, interval
 
+
+def _check_history_file(file: Path, name: str) -> None:
+    """ScenarioError unless ``file`` exists, is not a directory and is at most ``MAX_BYTES``."""
     try:
         size = file.stat().st_size
     except FileNotFoundError:
@@ -324,7 +342,16 @@ def read_history(
             "may have; select the days you need first (e.g. one year)"
         )
         raise ScenarioError([Problem(name, "", message)])
-    problems = _Problems(name)
+
+
+def _parse_history_file(
+    file: Path,
+    name: str,
+    channels: list[str],
+    columns: Mapping[str, str],
+    problems: _Problems,
+) -> tuple[_Rows, str]:
+    """The good rows of a history file and its start column; ScenarioError on any problem."""
     try:
         with open(file, newline="", encoding="utf-8-sig") as handle:
             parsed = _read_rows(handle, name, channels, columns, problems)
@@ -338,32 +365,20 @@ def read_history(
         raise _unreadable(name, exc) from None
     problems.raise_if_any()
     assert parsed is not None
-    rows, time_column = parsed
+    return parsed
 
+
+def _grid_interval(
+    rows: _Rows, interval: float | None, time_column: str, problems: _Problems
+) -> float:
+    """The interval in seconds (given, or inferred), with every start checked to be on its grid."""
     # the interval grid: from the earliest start, every `interval` seconds, to the latest
     minutes, first_at, rows_at = np.unique(rows.minutes, return_index=True, return_counts=True)
     first_line = {int(m): int(rows.lines[i]) for m, i in zip(minutes, first_at, strict=True)}
     at_minute = {int(m): int(n) for m, n in zip(minutes, rows_at, strict=True)}
     minutes = [int(m) for m in minutes]
     if interval is None:
-        if len(minutes) < 2:
-            problems.add(
-                f"every row starts at {_label(minutes[0])}: the interval cannot be inferred; "
-                "give it (interval=1800 for 30 minutes)",
-                first_line[minutes[0]],
-                time_column,
-            )
-            problems.raise_if_any()
-        gap, at = min((b - a, b) for a, b in zip(minutes, minutes[1:], strict=False))
-        if (24 * 60) % gap:
-            problems.add(
-                f"the smallest gap between starts, {gap} minutes (at {_label(at)}), "
-                "does not divide a day; give the interval (interval=1800 for 30 minutes)",
-                first_line[at],
-                time_column,
-            )
-            problems.raise_if_any()
-        interval = gap * 60.0
+        interval = _infer_interval(minutes, first_line, time_column, problems)
     step = int(interval // 60)
     origin = minutes[0]
     for minute in minutes:
@@ -375,8 +390,38 @@ def read_history(
                 time_column,
             )
     problems.raise_if_any()
+    return interval
 
-    grid = list(range(origin, minutes[-1] + 1, step))
+
+def _infer_interval(
+    minutes: list[int], first_line: Mapping[int, int], time_column: str, problems: _Problems
+) -> float:
+    """The smallest gap between the sorted distinct starts (minutes), in seconds; else raises."""
+    if len(minutes) < 2:
+        problems.add(
+            f"every row starts at {_label(minutes[0])}: the interval cannot be inferred; "
+            "give it (interval=1800 for 30 minutes)",
+            first_line[minutes[0]],
+            time_column,
+        )
+        problems.raise_if_any()
+    gap, at = min((b - a, b) for a, b in zip(minutes, minutes[1:], strict=False))
+    if (24 * 60) % gap:
+        problems.add(
+            f"the smallest gap between starts, {gap} minutes (at {_label(at)}), "
+            "does not divide a day; give the interval (interval=1800 for 30 minutes)",
+            first_line[at],
+            time_column,
+        )
+        problems.raise_if_any()
+    return gap * 60.0
+
+
+def _history_from_rows(rows: _Rows, channels: list[str], interval: float, file: Path) -> History:
+    """The History of good rows on the grid of ``interval`` seconds from their earliest start."""
+    step = int(interval // 60)
+    origin = int(rows.minutes.min())
+    grid = list(range(origin, int(rows.minutes.max()) + 1, step))
     order = sorted(range(len(rows.dates)), key=rows.dates.__getitem__)
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))  # day id (first-seen order) → position in sorted dates
@@ -396,6 +441,17 @@ def read_history(
     )
 
 
+class _Header(NamedTuple):
+    """Where a history file's columns are: its header's line, delimiter, width and indices."""
+
+    line: int
+    delimiter: str
+    width: int  # cells in the header
+    index: dict[str, int]  # a wanted column → its position
+    wanted: list[str]  # the time column(s), then the count columns
+    time_column: str  # "start" or "datetime": the column that names a row's start
+
+
 def _read_rows(
     handle: Iterator[str],
     name: str,
@@ -407,6 +463,39 @@ def _read_rows(
 
     Problems go to ``problems``; returns None when the header is unusable.
     """
+    header = _read_header(handle, columns, problems)
+    if header is None:
+        return None
+    parser = _RowParser(header, channels, columns, problems)
+    reader = csv.reader(handle, delimiter=header.delimiter)
+    n_rows = 0
+    for row in reader:
+        line = header.line + reader.line_num
+        if not any(row) or not any(cell.strip() for cell in row):
+            continue
+        n_rows += 1
+        if n_rows > MAX_ROWS:
+            message = (
+                f"more than {MAX_ROWS:,} data rows, the most a history file may have; "
+                "select the days you need first (e.g. one year)"
+            )
+            raise ScenarioError([Problem(name, f"line {line}", message)])
+        parser.add(row, line)
+    if n_rows == 0:
+        problems.add(
+            "no data rows after the header; expected one row per date × interval",
+            header.line,
+        )
+        return None
+    rows = parser.rows()
+    _check_duplicates(rows, header.time_column, problems)
+    return rows, header.time_column
+
+
+def _read_header(
+    handle: Iterator[str], columns: Mapping[str, str], problems: _Problems
+) -> _Header | None:
+    """The header of an open history file (its first non-blank line); None when unusable."""
     header_line = 0
     header_text = ""
     for text in handle:
@@ -423,6 +512,22 @@ def _read_rows(
     position: dict[str, list[int]] = {}
     for i, cell in enumerate(header):
         position.setdefault(cell.casefold(), []).append(i)
+    wanted = _wanted_columns(position, columns, expected, header_line, problems)
+    if wanted is None:
+        return None
+    index = {column: position[column.casefold()][0] for column in wanted}
+    time_column = "datetime" if wanted[0] == "datetime" else "start"
+    return _Header(header_line, delimiter, len(header), index, wanted, time_column)
+
+
+def _wanted_columns(
+    position: Mapping[str, list[int]],
+    columns: Mapping[str, str],
+    expected: str,
+    header_line: int,
+    problems: _Problems,
+) -> list[str] | None:
+    """The time column(s) then the count columns, each once in the header; else None."""
 
     def find(column: str) -> int | None:
         found = position.get(column.casefold())
@@ -454,77 +559,50 @@ def _read_rows(
             )
     if problems:
         return None
-    index = {column: position[column.casefold()][0] for column in wanted}
-    time_column = "start" if time_columns == ["date", "start"] else "datetime"
+    return wanted
 
-    needed = max(index.values()) + 1
-    count_index = [index[c] for c in columns.values()]
-    date_ids: dict[str, int] = {}  # a date's text → its day id (first-seen order)
-    dates: list[str] = []
-    parsed_dates: dict[str, str | None] = {}
-    parsed_times: dict[str, int | None] = {}
-    days, minutes, lines = array("q"), array("q"), array("q")
-    counts = [array("d") for _ in channels]
-    reader = csv.reader(handle, delimiter=delimiter)
-    n_rows = 0
-    for row in reader:
-        line = header_line + reader.line_num
-        if not any(row) or not any(cell.strip() for cell in row):
-            continue
-        n_rows += 1
-        if n_rows > MAX_ROWS:
-            message = (
-                f"more than {MAX_ROWS:,} data rows, the most a history file may have; "
-                "select the days you need first (e.g. one year)"
-            )
-            raise ScenarioError([Problem(name, f"line {line}", message)])
-        if len(row) > len(header) and any(cell.strip() for cell in row[len(header) :]):
+
+class _RowParser:
+    """Checks the data rows of a history file one by one, keeping the good ones as columns."""
+
+    def __init__(
+        self,
+        header: _Header,
+        channels: list[str],
+        columns: Mapping[str, str],
+        problems: _Problems,
+    ):
+        self.header = header
+        self.problems = problems
+        self.columns = list(columns.values())
+        self.count_index = [header.index[c] for c in self.columns]
+        self.needed = max(header.index.values()) + 1
+        self.date_ids: dict[str, int] = {}  # a date's text → its day id (first-seen order)
+        self.dates: list[str] = []
+        self.parsed_dates: dict[str, str | None] = {}
+        self.parsed_times: dict[str, int | None] = {}
+        self.days, self.minutes, self.lines = array("q"), array("q"), array("q")
+        self.counts = [array("d") for _ in channels]
+
+    def add(self, row: list[str], line: int) -> None:
+        """Check a non-blank data row on ``line``: keep it if good, else note its problems."""
+        header, problems = self.header, self.problems
+        if len(row) > header.width and any(cell.strip() for cell in row[header.width :]):
             problems.add(
-                f"{len(row)} cells but the header names {len(header)} columns "
+                f"{len(row)} cells but the header names {header.width} columns "
                 "(a decimal comma? write 1.5, not 1,5)",
                 line,
             )
-            continue
-        if len(row) < needed:
-            for column in wanted:
-                if index[column] >= len(row):
+            return
+        if len(row) < self.needed:
+            for column in header.wanted:
+                if header.index[column] >= len(row):
                     problems.add(f"missing: the row has only {len(row)} cells", line, column)
-            continue
-        ok = True
-        if time_column == "start":
-            date_text, time_text = row[index["date"]].strip(), row[index["start"]].strip()
-            date = parsed_dates.get(date_text, "")
-            if date == "":
-                date = parsed_dates[date_text] = _parse_date(date_text)
-            minute = parsed_times.get(time_text, -1)
-            if minute == -1:
-                minute = parsed_times[time_text] = _parse_time(time_text)
-            if date is None:
-                problems.add(
-                    f"expected a date YYYY-MM-DD, got {_cell(date_text)}", line, "date", date_text
-                )
-                ok = False
-            if minute is None:
-                problems.add(
-                    f"expected a time HH:MM, got {_cell(time_text)}", line, "start", time_text
-                )
-                ok = False
-        else:
-            text = row[index["datetime"]].strip()
-            match = _DATETIME.fullmatch(text)
-            date = minute = None
-            if match:
-                date, minute = _parse_date(match.group(1)), _parse_time(match.group(2))
-            if date is None or minute is None:
-                problems.add(
-                    f"expected a date and time YYYY-MM-DD HH:MM, got {_cell(text)}",
-                    line,
-                    "datetime",
-                    text,
-                )
-                ok = False
+            return
+        date, minute = self._when(row, line)
+        ok = date is not None and minute is not None
         values = []
-        for column, i in zip(columns.values(), count_index, strict=True):
+        for column, i in zip(self.columns, self.count_index, strict=True):
             text = row[i].strip()
             value = float(text) if text.isdigit() and text.isascii() else _parse_count(text)
             if value is None:
@@ -532,32 +610,61 @@ def _read_rows(
                 ok = False
             values.append(value)
         if not ok:
-            continue
+            return
         assert date is not None and minute is not None
-        day = date_ids.get(date)
+        day = self.date_ids.get(date)
         if day is None:
-            day = date_ids[date] = len(dates)
-            dates.append(date)
-        days.append(day)
-        minutes.append(minute)
-        lines.append(line)
-        for store, value in zip(counts, values, strict=True):
+            day = self.date_ids[date] = len(self.dates)
+            self.dates.append(date)
+        self.days.append(day)
+        self.minutes.append(minute)
+        self.lines.append(line)
+        for store, value in zip(self.counts, values, strict=True):
             store.append(value)  # type: ignore[arg-type]
-    if n_rows == 0:
-        problems.add(
-            "no data rows after the header; expected one row per date × interval",
-            header_line,
+
+    def _when(self, row: list[str], line: int) -> tuple[str | None, int | None]:
+        """A row's date and start (minutes after midnight), None where unreadable (noted)."""
+        index, problems = self.header.index, self.problems
+        if self.header.time_column == "start":
+            date_text, time_text = row[index["date"]].strip(), row[index["start"]].strip()
+            date = self.parsed_dates.get(date_text, "")
+            if date == "":
+                date = self.parsed_dates[date_text] = _parse_date(date_text)
+            minute = self.parsed_times.get(time_text, -1)
+            if minute == -1:
+                minute = self.parsed_times[time_text] = _parse_time(time_text)
+            if date is None:
+                problems.add(
+                    f"expected a date YYYY-MM-DD, got {_cell(date_text)}", line, "date", date_text
+                )
+            if minute is None:
+                problems.add(
+                    f"expected a time HH:MM, got {_cell(time_text)}", line, "start", time_text
+                )
+            return date, minute
+        text = row[index["datetime"]].strip()
+        match = _DATETIME.fullmatch(text)
+        date = minute = None
+        if match:
+            date, minute = _parse_date(match.group(1)), _parse_time(match.group(2))
+        if date is None or minute is None:
+            problems.add(
+                f"expected a date and time YYYY-MM-DD HH:MM, got {_cell(text)}",
+                line,
+                "datetime",
+                text,
+            )
+        return date, minute
+
+    def rows(self) -> _Rows:
+        """The good rows so far, as arrays."""
+        return _Rows(
+            self.dates,
+            np.array(self.days, dtype=np.int64),
+            np.array(self.minutes, dtype=np.int64),
+            np.array(self.lines, dtype=np.int64),
+            [np.array(c, dtype=float) for c in self.counts],
         )
-        return None
-    rows = _Rows(
-        dates,
-        np.array(days, dtype=np.int64),
-        np.array(minutes, dtype=np.int64),
-        np.array(lines, dtype=np.int64),
-        [np.array(c, dtype=float) for c in counts],
-    )
-    _check_duplicates(rows, time_column, problems)
-    return rows, time_column
 
 
 @dataclass
@@ -856,11 +963,66 @@ def fit_history(
     totals), clipped at 0. Per channel the same with the channel's totals; for
     the scenario (:attr:`Fit.volume_uncertainty`) with the totals over channels.
     """
+    _check_fit_settings(outlier_threshold, open_share)
+    kept, outliers, totals = _kept_days(history, outlier_threshold)
+    channels = {
+        channel: _fit_channel(history.name, channel, values[kept], open_share)
+        for channel, values in history.counts.items()
+    }
+    return _assemble_fit(
+        history,
+        channels,
+        kept,
+        totals,
+        outliers,
+        outlier_threshold=outlier_threshold,
+        open_share=open_share,
+    )
+
+
+def _assemble_fit(
+    history: History,
+    channels: Mapping[str, ChannelFit],
+    kept: np.ndarray,
+    totals: np.ndarray,
+    outliers: list[Outlier],
+    *,
+    outlier_threshold: float,
+    open_share: float,
+) -> Fit:
+    """The Fit of the kept days (indices), their totals over channels and the channel fits."""
+    weights = np.array([c.mean_total for c in channels.values()])
+    interval_cv = float(
+        np.average([c.interval_uncertainty for c in channels.values()], weights=weights)
+    )
+    return Fit(
+        channels=channels,
+        starts=history.starts,
+        interval=history.interval,
+        days=tuple(history.dates[i] for i in kept),
+        weekdays=tuple(history.weekdays[i] for i in kept),
+        outliers=tuple(outliers),
+        volume_uncertainty=_poisson_corrected_cv(totals),
+        busyness=totals / totals.mean(),
+        source=history.source,
+        interval_uncertainty=interval_cv,
+        outlier_threshold=float(outlier_threshold),
+        open_share=float(open_share),
+    )
+
+
+def _check_fit_settings(outlier_threshold: float, open_share: float) -> None:
+    """ValueError unless ``outlier_threshold`` > 0 and ``open_share`` is in (0, 1]."""
     if not (isinstance(outlier_threshold, (int, float)) and outlier_threshold > 0):
         raise ValueError(f"outlier_threshold must be a number > 0, got {outlier_threshold!r}")
     if not (isinstance(open_share, (int, float)) and 0 < open_share <= 1):
         raise ValueError(f"open_share must be a share in (0, 1], got {open_share!r}")
-    name = history.name
+
+
+def _kept_days(
+    history: History, outlier_threshold: float
+) -> tuple[np.ndarray, list[Outlier], np.ndarray]:
+    """Kept days' indices, outliers set aside, kept totals; ScenarioError if < 2 are kept."""
     day_totals = sum(values.sum(axis=1) for values in history.counts.values())
     day_totals = np.asarray(day_totals, dtype=float).reshape(len(history.dates))
     outliers = []
@@ -888,47 +1050,30 @@ def fit_history(
         message = (
             f"{len(kept)} day(s) to fit; at least 2 are needed to measure the day-to-day variation"
         )
-        raise ScenarioError([Problem(name, "", message)])
-    channels = {}
-    for channel, values in history.counts.items():
-        days = values[kept]
-        profile = days.mean(axis=0)
-        peak = float(profile.max()) if profile.size else 0.0
-        if peak <= 0:
-            message = f"no contacts on the {len(kept)} day(s) to fit; nothing to measure"
-            raise ScenarioError([Problem(name, f"column {channel!r}", message)])
-        is_open = np.flatnonzero(profile >= open_share * peak)
-        first, last = int(is_open[0]), int(is_open[-1])
-        mask = np.zeros(profile.size, dtype=bool)
-        mask[first : last + 1] = True
-        totals = days.sum(axis=1)
-        channels[channel] = ChannelFit(
-            profile=profile,
-            open_mask=mask,
-            first_open=first,
-            last_open=last,
-            volume_uncertainty=_poisson_corrected_cv(totals),
-            busyness=totals / totals.mean(),
-            interval_uncertainty=_interval_cv(days[:, mask]),
-        )
-    totals = day_totals[kept]
-    weights = np.array([c.mean_total for c in channels.values()])
-    interval_cv = float(
-        np.average([c.interval_uncertainty for c in channels.values()], weights=weights)
-    )
-    return Fit(
-        channels=channels,
-        starts=history.starts,
-        interval=history.interval,
-        days=tuple(history.dates[i] for i in kept),
-        weekdays=tuple(history.weekdays[i] for i in kept),
-        outliers=tuple(outliers),
+        raise ScenarioError([Problem(history.name, "", message)])
+    return kept, outliers, day_totals[kept]
+
+
+def _fit_channel(name: str, channel: str, days: np.ndarray, open_share: float) -> ChannelFit:
+    """One channel's fit from its kept days × intervals; ScenarioError if it has no contacts."""
+    profile = days.mean(axis=0)
+    peak = float(profile.max()) if profile.size else 0.0
+    if peak <= 0:
+        message = f"no contacts on the {len(days)} day(s) to fit; nothing to measure"
+        raise ScenarioError([Problem(name, f"column {channel!r}", message)])
+    is_open = np.flatnonzero(profile >= open_share * peak)
+    first, last = int(is_open[0]), int(is_open[-1])
+    mask = np.zeros(profile.size, dtype=bool)
+    mask[first : last + 1] = True
+    totals = days.sum(axis=1)
+    return ChannelFit(
+        profile=profile,
+        open_mask=mask,
+        first_open=first,
+        last_open=last,
         volume_uncertainty=_poisson_corrected_cv(totals),
         busyness=totals / totals.mean(),
-        source=history.source,
-        interval_uncertainty=interval_cv,
-        outlier_threshold=float(outlier_threshold),
-        open_share=float(open_share),
+        interval_uncertainty=_interval_cv(days[:, mask]),
     )
 
 
@@ -1042,14 +1187,29 @@ def write_fitted_scenario(
         raise ValueError("fit was not measured on this history (its intervals differ)")
     out_path = Path(out_path)
     doc = copy.deepcopy(dict(base_doc))
-    where = "<base scenario>"
-    problems = []
-    changed = []
     lo, hi = fit.span
     n = hi - lo + 1
     labels = history.starts[lo : hi + 1]
     span_text = f"{labels[0]}–{labels[-1]}"
+    base_channels = _check_base_channels(doc, fit, n, span_text)
+    for name, channel in fit.channels.items():
+        volume = np.where(channel.open_mask, channel.profile, 0.0)[lo : hi + 1]
+        base_channels[name]["volume"] = [round(float(v), 1) for v in volume]
+    changed = _auto_agents(doc, n)
+    _set_fitted_fields(doc, fit, history, (lo, hi), day_factors)
+    _check_fitted_scenario(doc, out_path)
+    text = _fitted_text(doc, fit, history, span_text, changed, notes)
+    if tomllib.loads(text) != doc:  # the writer covers the scenario format; make sure
+        raise AssertionError("dumps_toml did not round-trip the fitted scenario")
+    return atomic_write_text(out_path, text)
 
+
+def _check_base_channels(
+    doc: dict[str, Any], fit: Fit, n: int, span_text: str
+) -> Mapping[str, Any]:
+    """The base's channel table, checked to hold the fitted channels and fit ``n`` intervals."""
+    where = "<base scenario>"
+    problems = []
     base_channels = doc.get("channels")
     if not isinstance(base_channels, Mapping):
         raise ScenarioError([Problem(where, "channels", "expected a table of channels")])
@@ -1082,10 +1242,12 @@ def write_fitted_scenario(
                 problems.append(Problem(where, f"channels.{name}.{key}", message))
     if problems:
         raise ScenarioError(problems)
+    return base_channels
 
-    for name, channel in fit.channels.items():
-        volume = np.where(channel.open_mask, channel.profile, 0.0)[lo : hi + 1]
-        base_channels[name]["volume"] = [round(float(v), 1) for v in volume]
+
+def _auto_agents(doc: dict[str, Any], n: int) -> list[str]:
+    """Set to "auto" the agents of groups whose per-interval agents are not ``n``; say which."""
+    changed = []
     groups = doc.get("groups")
     for gname, spec in groups.items() if isinstance(groups, Mapping) else ():
         if not isinstance(spec, dict):
@@ -1095,14 +1257,25 @@ def write_fitted_scenario(
             spec["agents"] = "auto"
             got = f"{length} values" if isinstance(length, int) else length
             changed.append(f'groups.{gname}.agents = "auto" (the base gave {got}, not {n})')
+    return changed
 
+
+def _set_fitted_fields(
+    doc: dict[str, Any],
+    fit: Fit,
+    history: History,
+    span: tuple[int, int],
+    day_factors: bool,
+) -> None:
+    """Set start, interval, the uncertainties and (if asked) day_factors of ``doc``."""
+    lo, hi = span
     start = doc.get("start")
     date = None
     if isinstance(start, str) and _DATE.match(start.strip()):
         date = start.strip()[:10]
     elif isinstance(start, (dt.datetime, dt.date)):
         date = start.strftime("%Y-%m-%d")
-    doc["start"] = f"{date} {labels[0]}" if date else labels[0]
+    doc["start"] = f"{date} {history.starts[lo]}" if date else history.starts[lo]
     doc["interval"] = format_duration(history.interval)
     doc["volume_uncertainty"] = round(fit.volume_uncertainty, 3)
     doc["interval_uncertainty"] = round(fit.interval_uncertainty, 3)
@@ -1113,6 +1286,9 @@ def write_fitted_scenario(
         ratio = np.where(mean > 0, total / np.where(mean > 0, mean, 1.0), 1.0)[:, lo : hi + 1]
         doc["day_factors"] = [[round(float(v), 3) for v in row] for row in ratio]
 
+
+def _check_fitted_scenario(doc: dict[str, Any], out_path: Path) -> None:
+    """ScenarioError, saying nothing was written, unless ``doc`` is a valid scenario."""
     try:
         Scenario.from_dict(doc, source=out_path, base_dir=out_path.parent)
     except ScenarioError as exc:
@@ -1123,6 +1299,16 @@ def write_fitted_scenario(
             ]
         ) from None
 
+
+def _fitted_text(
+    doc: dict[str, Any],
+    fit: Fit,
+    history: History,
+    span_text: str,
+    changed: list[str],
+    notes: Sequence[str],
+) -> str:
+    """The fitted scenario file's text: a comment header, then ``doc`` as TOML."""
     outliers = ", ".join(f"{o.date} ({_count(o.total)} contacts)" for o in fit.outliers)
     header = [
         f"Fitted by ccsim.history from {history.source.name}:",
@@ -1138,10 +1324,7 @@ def write_fitted_scenario(
         *(line for note in notes for line in str(note).splitlines()),
     ]
     header = [("# " + re.sub(r"[\r\n]+", " ", line)).rstrip() for line in header]
-    text = "\n".join(header) + "\n\n" + dumps_toml(doc)
-    if tomllib.loads(text) != doc:  # the writer covers the scenario format; make sure
-        raise AssertionError("dumps_toml did not round-trip the fitted scenario")
-    return atomic_write_text(out_path, text)
+    return "\n".join(header) + "\n\n" + dumps_toml(doc)
 
 
 # --- a small TOML writer --------------------------------------------------------------------

@@ -917,51 +917,14 @@ class _Builder:
     def build(self) -> dict[str, Any]:
         """The scenario's fields, or :class:`ScenarioError` listing every problem in the
         document."""
-        too_large = shape_problems(self.doc, self.where)  # before any recursion over it
-        if too_large:
-            raise ScenarioError(too_large)
-        doc = _plain(self.doc)
-        if not isinstance(doc, Mapping):
-            raise ScenarioError(
-                [Problem(self.where, "", f"expected a table (a dict) at the top, got {_show(doc)}")]
-            )
-        self.check_keys(doc, _TOP_KEYS, "")
-
-        name = doc.get("name", self.source.stem if self.source is not None else "scenario")
-        if not isinstance(name, str) or not name.strip():
-            self.problem("name", f"expected a non-empty text, got {_show(name)}", name)
-            name = "scenario"
-        if "version" in doc and doc["version"] != 1:
-            self.problem(
-                "version",
-                f"this ccsim reads scenario format version 1, got {_show(doc['version'])}",
-                doc["version"],
-            )
+        doc = self.top_table()
+        name = self.scenario_name(doc)
         before = len(self.problems)
         interval = self.interval(doc.get("interval"))
         self.interval_s = interval if len(self.problems) == before else None
         start = self.start(doc.get("start", "00:00"))
         self.decimal = self.decimal_mark(doc.get("decimal", "."))
-        options = {
-            "seed": self.optional(
-                doc, "seed", "", partial(self.whole, low=0, what="", high=MAX_SEED), 0
-            ),
-            "shrinkage": self.optional(
-                doc, "shrinkage", "", partial(self.share, bounds="[0, 1)"), 0.0
-            ),
-            "volume_uncertainty": self.optional(
-                doc, "volume_uncertainty", "", partial(self.share, bounds="[0, inf]"), 0.0
-            ),
-            "interval_uncertainty": self.optional(
-                doc, "interval_uncertainty", "", partial(self.share, bounds="[0, inf]"), 0.0
-            ),
-            "days_met": self.optional(
-                doc, "days_met", "", partial(self.share, bounds="(0, 1)"), None
-            ),
-            "day_factors": self.optional(doc, "day_factors", "", self.day_factors, None),
-            "contract_hours": self.optional(doc, "contract_hours", "", self.contract_hours, None),
-            "dequeue": self.dequeue(doc.get("routing")),
-        }
+        options = self.options(doc)
         raw_channels, raw_groups = self.channels_and_groups(doc)
         n, labels = self.intervals()
         factors = options["day_factors"]
@@ -976,25 +939,8 @@ class _Builder:
             raise ScenarioError(self.problems)
 
         starts = labels if labels is not None else _labels(start, interval, n)
-        channels = {}
-        for cname, raw in raw_channels.items():
-            patience = raw.pop("patience")
-            hours = raw.pop("hours")
-            if hours is not None:
-                mask = self.hours_mask(hours, starts, interval, f"channels.{cname}.hours")
-                raw["open_hours"] = mask
-            channels[cname] = Channel(
-                name=cname,
-                volume=raw.pop("volume").expand(n),
-                aht=raw.pop("aht").expand(n),
-                patience=patience.expand(n) if patience is not None else None,
-                **raw,
-            )
-        groups = {}
-        for gname, (skills, agents, shrink) in raw_groups.items():
-            array = agents.expand(n).astype(np.int64) if agents is not None else None
-            own = shrink.expand(n) if shrink is not None else None
-            groups[gname] = Group(name=gname, skills=skills, agents=array, shrinkage=own)
+        channels = self.built_channels(raw_channels, starts, interval, n)
+        groups = self.built_groups(raw_groups, n)
         busy = busiest(options["volume_uncertainty"], options["interval_uncertainty"])
         for key, message in channel_problems(channels, interval, starts, busy):
             self.problem(key, message)
@@ -1015,6 +961,85 @@ class _Builder:
             shifts=shifts,
             **options,
         )
+
+    def top_table(self) -> Mapping[str, Any]:
+        """The document as plain data, checked to be a table of known keys, not too large."""
+        too_large = shape_problems(self.doc, self.where)  # before any recursion over it
+        if too_large:
+            raise ScenarioError(too_large)
+        doc = _plain(self.doc)
+        if not isinstance(doc, Mapping):
+            raise ScenarioError(
+                [Problem(self.where, "", f"expected a table (a dict) at the top, got {_show(doc)}")]
+            )
+        self.check_keys(doc, _TOP_KEYS, "")
+        return doc
+
+    def scenario_name(self, doc: Mapping[str, Any]) -> str:
+        """The scenario's name (by default the file's stem), with its ``version`` checked."""
+        name = doc.get("name", self.source.stem if self.source is not None else "scenario")
+        if not isinstance(name, str) or not name.strip():
+            self.problem("name", f"expected a non-empty text, got {_show(name)}", name)
+            name = "scenario"
+        if "version" in doc and doc["version"] != 1:
+            self.problem(
+                "version",
+                f"this ccsim reads scenario format version 1, got {_show(doc['version'])}",
+                doc["version"],
+            )
+        return name
+
+    def options(self, doc: Mapping[str, Any]) -> dict[str, Any]:
+        """The scenario-wide settings: seed, shrinkage, uncertainties, day factors, routing…"""
+        return {
+            "seed": self.optional(
+                doc, "seed", "", partial(self.whole, low=0, what="", high=MAX_SEED), 0
+            ),
+            "shrinkage": self.optional(
+                doc, "shrinkage", "", partial(self.share, bounds="[0, 1)"), 0.0
+            ),
+            "volume_uncertainty": self.optional(
+                doc, "volume_uncertainty", "", partial(self.share, bounds="[0, inf]"), 0.0
+            ),
+            "interval_uncertainty": self.optional(
+                doc, "interval_uncertainty", "", partial(self.share, bounds="[0, inf]"), 0.0
+            ),
+            "days_met": self.optional(
+                doc, "days_met", "", partial(self.share, bounds="(0, 1)"), None
+            ),
+            "day_factors": self.optional(doc, "day_factors", "", self.day_factors, None),
+            "contract_hours": self.optional(doc, "contract_hours", "", self.contract_hours, None),
+            "dequeue": self.dequeue(doc.get("routing")),
+        }
+
+    def built_channels(
+        self, raw_channels: Mapping[str, dict[str, Any]], starts: list[str], interval: float, n: int
+    ) -> dict[str, Channel]:
+        """The Channels of the checked channel fields, their series expanded to ``n`` intervals."""
+        channels = {}
+        for cname, raw in raw_channels.items():
+            patience = raw.pop("patience")
+            hours = raw.pop("hours")
+            if hours is not None:
+                mask = self.hours_mask(hours, starts, interval, f"channels.{cname}.hours")
+                raw["open_hours"] = mask
+            channels[cname] = Channel(
+                name=cname,
+                volume=raw.pop("volume").expand(n),
+                aht=raw.pop("aht").expand(n),
+                patience=patience.expand(n) if patience is not None else None,
+                **raw,
+            )
+        return channels
+
+    def built_groups(self, raw_groups: Mapping[str, tuple[Any, ...]], n: int) -> dict[str, Group]:
+        """The Groups of the checked group fields, their series expanded to ``n`` intervals."""
+        groups = {}
+        for gname, (skills, agents, shrink) in raw_groups.items():
+            array = agents.expand(n).astype(np.int64) if agents is not None else None
+            own = shrink.expand(n) if shrink is not None else None
+            groups[gname] = Group(name=gname, skills=skills, agents=array, shrinkage=own)
+        return groups
 
     def decimal_mark(self, value: Any) -> str:
         """The decimal mark of the scenario's CSV files: ``"."`` (default) or ``","``."""
@@ -1059,8 +1084,10 @@ class _Builder:
         """Measured days × intervals of factors ≥ 0 (each a list of one number per interval;
         the number of intervals is checked once the horizon is known)."""
         rows = value if isinstance(value, list) else None
-        ok = bool(rows) and len(rows) <= MAX_DAY_FACTORS and all(
-            isinstance(r, list) and r and len(r) == len(rows[0]) for r in rows
+        ok = (
+            bool(rows)
+            and len(rows) <= MAX_DAY_FACTORS
+            and all(isinstance(r, list) and r and len(r) == len(rows[0]) for r in rows)
         )
         array = None
         if ok:
@@ -1153,9 +1180,7 @@ class _Builder:
                 )
                 return None
             t = hour * 60 + minute
-            mask[i] = any(
-                (lo <= t < hi) if lo <= hi else (t >= lo or t < hi) for lo, hi in ranges
-            )
+            mask[i] = any((lo <= t < hi) if lo <= hi else (t >= lo or t < hi) for lo, hi in ranges)
         return mask
 
     def per(self, value: Any, path: str) -> str:

@@ -432,34 +432,14 @@ def backtest_plan(
         history, scenario, column_map, weekdays=weekdays, date_from=date_from, date_to=date_to
     )
     history = _without(history, exclude)
-    reported = [n for n, c in scenario.channels.items() if c.target_time is not None]
-    if not reported:
-        raise ValueError(
-            f"{plan / 'summary.json'}: no channel of the plan's scenario has a service-level "
-            "time (within): nothing to backtest"
-        )
+    reported = _reported_channels(scenario, plan)
     placement = _placement(scenario, history, str(plan / "groups.csv"))
     counts = _on_plan(history, placement, scenario.n_intervals)
     outside = {c: np.asarray(v)[:, placement < 0].sum(axis=1) for c, v in history.counts.items()}
     methods = {name: _method(scenario, name) for name in reported}
-    within, lo, hi = {}, {}, {}
-    for name in reported:
-        if methods[name][0] == ERLANG_C:
-            channel = scenario.channels[name]
-            group = scenario.groups_for(name)[0]
-            levels = levels_on_counts(channel, counts[name], agents[group], scenario.interval)
-            within[name] = (levels * counts[name]).sum(axis=1)
-            lo[name] = hi[name] = np.full(len(history.dates), np.nan)
-    simulated = [n for n in reported if methods[n][0] == SIMULATION]
-    if simulated:
-        levels = _simulated_levels(
-            scenario, agents, counts, history.dates, simulated, replications, seed, jobs, progress
-        )
-        for name in simulated:
-            inside = counts[name].sum(axis=1)
-            # a day with contacts only outside the plan's span answers none of them in time
-            mean, lo[name], hi[name] = (levels[name][:, k] * inside for k in range(3))
-            within[name] = np.where(inside > 0, mean, 0.0)
+    within, lo, hi = _answered_in_time(
+        scenario, agents, counts, history.dates, methods, replications, seed, jobs, progress
+    )
     days = _days_table(scenario, history, reported, counts, outside, within, lo, hi, methods)
     return Backtest(
         scenario=scenario,
@@ -472,6 +452,50 @@ def backtest_plan(
         seed=seed,
         excluded=tuple(sorted(set(exclude))),
     )
+
+
+def _reported_channels(scenario: Scenario, plan: Path) -> list[str]:
+    """The channels with a service-level time (within); ValueError when there are none."""
+    reported = [n for n, c in scenario.channels.items() if c.target_time is not None]
+    if not reported:
+        raise ValueError(
+            f"{plan / 'summary.json'}: no channel of the plan's scenario has a service-level "
+            "time (within): nothing to backtest"
+        )
+    return reported
+
+
+def _answered_in_time(
+    scenario: Scenario,
+    agents: Mapping[str, np.ndarray],
+    counts: Mapping[str, np.ndarray],
+    dates: Sequence[str],
+    methods: Mapping[str, tuple[str, str]],
+    replications: int,
+    seed: int,
+    jobs: int | None,
+    progress: Callable[[int, int], Any] | None,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Channel → contacts answered in time per day, and its 95% bounds (NaN by Erlang C)."""
+    within, lo, hi = {}, {}, {}
+    for name, (method, _) in methods.items():
+        if method == ERLANG_C:
+            channel = scenario.channels[name]
+            group = scenario.groups_for(name)[0]
+            levels = levels_on_counts(channel, counts[name], agents[group], scenario.interval)
+            within[name] = (levels * counts[name]).sum(axis=1)
+            lo[name] = hi[name] = np.full(len(dates), np.nan)
+    simulated = [n for n, (method, _) in methods.items() if method == SIMULATION]
+    if simulated:
+        levels = _simulated_levels(
+            scenario, agents, counts, dates, simulated, replications, seed, jobs, progress
+        )
+        for name in simulated:
+            inside = counts[name].sum(axis=1)
+            # a day with contacts only outside the plan's span answers none of them in time
+            mean, lo[name], hi[name] = (levels[name][:, k] * inside for k in range(3))
+            within[name] = np.where(inside > 0, mean, 0.0)
+    return within, lo, hi
 
 
 def _days_to_replay(
