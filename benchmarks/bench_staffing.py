@@ -50,8 +50,8 @@ def main() -> None:
         seconds = time.perf_counter() - start
         plans[jobs] = (plan, seconds)
         print(
-            f"verified, jobs={jobs}: {seconds:.1f} s, {plan.iterations} simulation runs × "
-            f"{args.replications} days, {plan.agent_hours():.1f} agent-hours, "
+            f"verified, jobs={jobs}: {seconds:.1f} s, {plan.iterations} simulation runs of up "
+            f"to {args.replications} days, {plan.agent_hours():.1f} agent-hours, "
             f"unmet intervals: {len(plan.unmet)}"
         )
     if len(plans) == 2:

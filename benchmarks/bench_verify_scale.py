@@ -175,7 +175,7 @@ def verify(scenario_path: Path, args, extra: list[str], out: Path) -> dict:
         "--json",
         *extra,
     ]
-    print(f"  $ ccsim staff {scenario_path.name} --verify {' '.join(command[7:])}")
+    print(f"  $ ccsim staff {scenario_path.name} {' '.join(command[5:])}")
     print(f"  load average before: {os.getloadavg()[0]:.2f}")
     seconds, peak, stdout, lines = run_measured(command)
     summary = json.loads(stdout)

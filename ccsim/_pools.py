@@ -3,7 +3,8 @@
 Simulation replications and sweep points run in pools made by :func:`new_pool`:
 workers leave Ctrl-C to the parent (which stops them) and exit by themselves
 if the parent dies. :func:`default_jobs` is "all cores": the cores this
-process may use.
+process may use. On the Dask executor, :func:`dask_client` gives the client of
+a local cluster or of a running scheduler.
 
 ``ProcessPoolExecutor.shutdown(wait=False)`` leaves the pool's manager thread
 running; on Python 3.11 the interpreter's exit hook can then race with that
@@ -205,8 +206,7 @@ def dask_client(jobs: int, scheduler: Any = None) -> Iterator[Any]:
             ) from None
         except (ValueError, TypeError) as exc:
             raise ValueError(
-                f"Dask scheduler {scheduler!r}: expected an address such as "
-                f"tcp://host:8786 ({exc})"
+                f"Dask scheduler {scheduler!r}: expected an address such as tcp://host:8786 ({exc})"
             ) from None
     else:  # a cluster object
         client = Client(scheduler)

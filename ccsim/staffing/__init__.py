@@ -31,6 +31,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ccsim._pools import dask_client
 from ccsim.durations import check_count
 from ccsim.scenario import Scenario
 from ccsim.sim import simulate
@@ -179,7 +180,12 @@ def _confirm_days(
 ) -> StaffingPlan:
     """Simulate a days-met plan on ``replications`` days with the scenario's day-to-day
     variation; size for a busier day while a per-day target's share of days is clearly
-    short (the upper 95% limit below ``days_met``)."""
+    short (the upper 95% limit below ``days_met``). ``where``: the executor keywords of
+    :func:`ccsim.sim.simulate` (one Dask cluster serves every run)."""
+    if where["executor"] == "dask" and not hasattr(where["scheduler"], "submit"):
+        with dask_client(where["jobs"] or 1, where["scheduler"]) as client:
+            where = {**where, "scheduler": client}
+            return _confirm_days(plan, keep_fixed, replications, seed, progress, where)
     sc, target = plan.scenario, plan.days_met
     seed = sc.seed if seed is None else seed
     say = progress or (lambda line: None)

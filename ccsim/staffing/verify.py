@@ -1,50 +1,57 @@
 """Simulation-verified correction of a staffing plan (see :mod:`ccsim.staffing`).
 
-The search, in the spirit of Feldman, Mandelbaum, Massey & Whitt (2008), sized
-for many cells (channel × interval) at once so that its cost grows with what is
-uncertain, not with the size of the center:
+The search, in the spirit of Feldman, Mandelbaum, Massey & Whitt (2008), is sized
+for many cells (channel × interval) at once, so that its cost grows with what is
+uncertain rather than with the size of the center. Each run simulates the whole
+plan; between runs:
 
-0. **Load correction** (one round): simulate the plan and measure, per live
-   channel and interval, the work agents actually performed in the interval
-   against the work of the contacts that arrived in it (tallied per
-   replication: no per-contact records are kept). With long handle times the
-   work of a peak spills into the following intervals, so the ratio is above 1
-   just after a peak and below 1 on its way up. Each interval's volume is
-   scaled by that ratio and sized again by Erlang — the simulated "modified
-   offered load". Skipped when it would change fewer than 1% of the planned
-   cells (the fixes find those few anyway, without a run of their own).
-1. **Fix**: every open channel × interval that misses a target adds agents to
-   the channel's home group in that interval: as many as Erlang C says are
-   lacking at the traffic that reproduces the simulated service level (at
-   least one), or — where that cannot be estimated (deferred channels, other
-   targets) — 1, doubling while it keeps missing. The agents it missed with
-   are remembered as too few.
-2. **Trim**, a bisection per group × interval between the most agents known
-   to miss (at first: one below the floor) and the current agents: every
-   interval with room gives up the smaller of half the Erlang estimate of its
-   slack (at least one) and half the room, all at once, and the plan is
-   simulated. A miss is blamed on the removal nearest to it — in its own
-   interval, the home group's first, then the other groups with the skill,
-   then the interval before (work outlasts its interval); a deferred
-   channel's on every removal within its target window. Blamed removals go
-   back and mark their trial count as too few; the others are kept. A miss
-   that no removal explains is fixed as in step 1. Trimming never goes below
-   one agent where a live channel has volume (a simulated day on which nobody
-   called proves nothing), nor below the analytic plan of a channel without
-   targets (it cannot miss). When no interval has room left, the plan is
-   simulated once more if blamed removals went back since its last run
-   (**confirm**); a miss there sends the search back to step 1.
+1. **Fix** (where the last run missed): every open channel × interval that
+   misses a target adds agents to the channel's home group in that interval:
+   the larger of two estimates of what it lacks — the Erlang C gap at the
+   traffic that reproduces the simulated service level, and the **load
+   correction** (:func:`correct_load`: the channel sized again by Erlang at the
+   load it really puts on agents, performed ÷ arrived work from the run's
+   tallies — with long handle times a peak's work spills into the next
+   intervals) — at least 1; where neither can be estimated (deferred channels,
+   other targets) 1, one more each time the interval keeps missing.
+   Where the shortfall is significant, the agents it missed with are
+   remembered as too few (``fail``).
+2. **Trim** (when nothing missed), a bisection per group × interval between the
+   most agents known to miss (at first one below the floor) and the current
+   agents: every interval with room gives up the smaller of half the Erlang
+   estimate of its slack (at least one) and half the room, all at once. A miss
+   in that run is blamed on the nearest removal — its own interval, the home
+   group's first, then the other groups with the skill, then the interval
+   before (work outlasts its interval); a deferred channel's on every removal
+   within its target window. Blamed removals go back; one blamed alone marks
+   its trial count as too few, one blamed with others gets a strike (two mark
+   it), and a group whose deferred channel blamed several at once trims every
+   other interval, then every fourth … (denser again when all its removals
+   hold). Unblamed removals are kept; a miss no removal explains is fixed as
+   in step 1. Trimming never goes below one agent where a live channel has
+   volume (a simulated day on which nobody called proves nothing), nor below
+   the analytic plan of a channel without targets (it cannot miss).
+3. **Confirm**: when no interval has room left and removals went back since the
+   last run, the plan is simulated once more; a miss sends the search back to 1.
 
+The search stops there, after ``max_iterations`` runs, or at a run that meets
+every target when the cycle of trims and fixes before it (the second or a
+later one) saved less than ``STALL_SHARE`` of the agent-hours (the last agents
+are the dearest to find).
 The result is the leanest of the simulated plans that missed fewest targets.
 
-**Sequential sampling.** A run plays 4 days first (fewer if ``replications``
-is smaller), then doubles while some cell's decision is unclear — its 95%
-confidence interval holds the target — and more days could settle it (the
-interval's half-width, projected, shrinks below the distance to the target
-within ``replications`` days). Large centers have tight intervals after few
-days; a cell sitting on its target is not worth more days and counts as a
-miss. The schedule depends only on the simulated numbers, never on the
-workers: the plan is the same for any ``jobs`` and executor.
+**Sequential sampling.** A run plays 4 days first (or half the days the run
+before needed), then doubles, up to ``replications``, while some cell's
+decision is unclear — its 95% confidence interval holds the target — and more
+days could settle it (the half-width, projected, falls below the distance to
+the target). A few unclear cells may stay unsettled, as many as
+``SETTLE_SHARE`` of the plan's agent-hours buys at one agent for one interval
+each: in a trim's run those near a removal (a miss there only sends the
+removal back), elsewhere those that would need more than 8 days. Large
+centers have tight intervals after few days; a cell sitting on its target is
+not worth more days and counts as a miss. The schedule depends only on the
+simulated numbers, never on the workers: the plan is the same for any ``jobs``
+and executor.
 
 **Common random numbers.** Every run uses the same seed, so replication *r*
 has the same arrivals, handle times and patience in each iteration: a change
@@ -55,16 +62,22 @@ simulation is unlikely to find a shortfall), and its ASA, abandonment and
 occupancy ceilings when their upper limits stay under them. An interval in
 which no contact was offered in any replication has nothing to miss.
 
+**Memory.** Runs keep each replication's tallies (sums per channel ×
+interval: kilobytes), never the per-contact records (gigabytes for a large
+center); the load correction reads the work performed from the tallies.
+
 **Why each run re-simulates the whole day.** Under common random numbers a
-change in interval *i* leaves the intervals before *i* as they were, so in
-principle a run could restart from the model's state at the start of the
-earliest changed interval. The search does not: its fixes and trims are sized
-for every cell at once, so nearly every run changes the first open intervals
-(:attr:`Search.first_change` records the earliest changed interval of each run;
-``benchmarks/bench_verify_scale.py`` prints the share of the day a restart
-could have skipped), and a written channel whose backlog carries over the
-night (:mod:`ccsim.sim.carry`) starts its day with the backlog its own close
-leaves, which any change anywhere moves.
+change in interval *i* leaves the intervals before *i* as they were, so a run
+could in principle restart from the engine's state at the start of the
+earliest changed interval. Measured, that would skip only about a fifth of the
+simulated days (:attr:`Search.first_change`; the closing progress line says
+how much): fixes and trims are sized for every cell at once, so nearly every
+run changes an early interval. And it would need the engine's whole state —
+busy agents with their remaining work, chat slots, queues — saved at interval
+boundaries (``ccsim.sim.state`` starts a day from waiting contacts and agents
+on shift, not from work in progress); a written channel whose backlog carries
+over the night (:mod:`ccsim.sim.carry`) starts its day with a backlog that
+the plan of the whole day shapes, so any change moves its morning.
 """
 
 from __future__ import annotations
@@ -88,6 +101,8 @@ from ccsim.staffing.requirement import channel_requirement
 
 __all__ = [
     "FIRST_DAYS",
+    "SETTLE_SHARE",
+    "STALL_SHARE",
     "Search",
     "Verdict",
     "confirm",
@@ -106,9 +121,13 @@ __all__ = [
 FIRST_DAYS = 4
 """Days simulated first in each run (then doubled while decisions are unclear)."""
 
-SETTLE_SHARE = 0.0005
+SETTLE_SHARE = 0.001
 """A run stops adding days when the cells still unclear are worth less than this share of
 the plan's agent-hours at one agent for one interval each (they count as misses)."""
+
+STALL_SHARE = 0.005
+"""The search stops at a run that meets every target when, since the last such run (a
+cycle of trims and fixes), the best plan got leaner by less than this share."""
 
 
 def interval_misses(
@@ -155,24 +174,13 @@ def interval_misses(
     return misses
 
 
-def days_needed(scenario: Scenario, result: SimulationResult, most: int, unsettled: int = 0) -> int:
-    """How many days (replications) would make every cell's decision clear but the
-    ``unsettled`` hardest, as far as ``most`` days can: ``result.replications`` when no
-    more days are worth playing.
-
-    A cell is unclear when the 95% confidence interval of a KPI with a target holds the
-    target. Its per-day spread is read from the interval's half-width; the days it needs
-    are the fewest whose Student-t half-width falls below the distance between the mean
-    and the target. Cells that would need more than ``most`` days (the mean sits on the
-    target) do not count: they stay misses whatever is played.
-    """
-    from scipy.special import stdtrit  # imported when needed (as in ccsim.sim.metrics)
-
-    n = result.replications
-    if n >= most:
-        return n
+def _unclear_cells(
+    scenario: Scenario, result: SimulationResult, forgiven: dict[str, np.ndarray] | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The open cells × KPIs whose 95% interval holds their target: the half-width, the
+    distance from the mean to the target, and whether the cell is ``forgiven``."""
     intervals, limits = result.intervals, result.limits
-    spreads, distances = [], []
+    halves, distances, forgivable = [], [], []
     for name, channel in scenario.channels.items():
         rows = intervals["channel"] == name
         open_ = (channel.volume > 0) & (intervals["offered"][rows] > 0)
@@ -188,28 +196,59 @@ def days_needed(scenario: Scenario, result: SimulationResult, most: int, unsettl
             if ceiling is not None:
                 mean = intervals[kpi][rows]
                 checks.append((mean, limits[f"{kpi}_hi"][rows] - mean, ceiling))
+        excused = np.zeros(len(open_), dtype=bool) if forgiven is None else forgiven[name]
         for mean, half, target in checks:
             distance = np.abs(mean - target)
             unclear = open_ & ~(half < distance)  # NaN (fewer than 2 values): unclear
-            spreads.append(half[unclear])
+            halves.append(half[unclear])
             distances.append(distance[unclear])
-    if not spreads or not sum(len(s) for s in spreads):
+            forgivable.append(excused[unclear])
+    if not halves:
+        return np.zeros(0), np.zeros(0), np.zeros(0, dtype=bool)
+    return np.concatenate(halves), np.concatenate(distances), np.concatenate(forgivable)
+
+
+def days_needed(
+    scenario: Scenario,
+    result: SimulationResult,
+    most: int,
+    unsettled: int = 0,
+    forgiven: dict[str, np.ndarray] | None = None,
+) -> int:
+    """How many days (replications) would make every cell's decision clear, as far as
+    ``most`` days can: ``result.replications`` when no more days are worth playing.
+
+    A cell is unclear when the 95% confidence interval of a KPI with a target holds the
+    target. Its per-day spread is read from the interval's half-width; the days it needs
+    are the fewest whose Student-t half-width falls below the distance between the mean
+    and the target. Cells that would need more than ``most`` days (the mean sits on the
+    target) do not count: they stay misses whatever is played. Up to ``unsettled``
+    cells may stay unclear, the hardest to settle: among those ``forgiven`` (channel →
+    intervals), and those that would need more than twice ``FIRST_DAYS``.
+    """
+    from scipy.special import stdtrit  # imported when needed (as in ccsim.sim.metrics)
+
+    n = result.replications
+    half, distance, excused = _unclear_cells(scenario, result, forgiven)
+    if n >= most or not half.size:
         return n
-    half, distance = np.concatenate(spreads), np.concatenate(distances)
-    keep = np.isfinite(half)
-    unsettled -= int(np.sum(~keep))
-    if unsettled < 0:
-        return min(most, 2 * n)  # cells without an interval yet (one value): more days
-    half, distance = half[keep], distance[keep]
+    unknown = ~np.isfinite(half)  # one value so far: no interval yet
+    if np.any(unknown & ~excused) or np.sum(unknown) > unsettled:
+        return min(most, 2 * n)
+    unsettled -= int(np.sum(unknown))
+    half, distance, excused = half[~unknown], distance[~unknown], excused[~unknown]
     spread = half / stdtrit(n - 1, 0.975) * math.sqrt(n)  # per-day standard deviation
     days = np.arange(n + 1, most + 1)
     width = stdtrit(days - 1, 0.975)[None, :] * spread[:, None] / np.sqrt(days)[None, :]
     settles = width < distance[:, None]
     first = np.where(settles.any(axis=1), days[np.argmax(settles, axis=1)], most + 1)
-    worth = np.sort(first[first <= most])
-    if worth.size <= unsettled:
-        return n
-    return int(worth[worth.size - unsettled - 1])
+    worth = first <= most
+    sparable = excused | (first > 2 * FIRST_DAYS)  # forgiven, or dear to settle
+    need = int(first[worth & ~sparable].max(initial=n))
+    spared = np.sort(first[worth & sparable])
+    if spared.size > unsettled:
+        need = max(need, int(spared[spared.size - unsettled - 1]))
+    return need
 
 
 def load_ratio(scenario: Scenario, contacts) -> dict[str, np.ndarray]:
@@ -301,19 +340,24 @@ class Search:
 
     ``plan`` is the working plan (its ``agents`` change as the search goes);
     ``replications`` the most days a run plays (:func:`days_needed` decides how
-    many); per planned group, arrays over the intervals: ``cap`` (most agents
-    tried), ``floor`` (never trimmed below), ``doubling`` (the least the next fix
-    adds: it doubles while an interval keeps missing), ``fail`` (the most agents
+    many). Per planned group, arrays over the intervals: ``cap`` (most agents
+    tried), ``floor`` (never trimmed below), ``step`` (the next fix where no
+    estimate is known: one more while an interval keeps missing), ``fail`` (the most agents
     known to miss; one below the floor while none is known), ``strikes``
-    (removals sent back with others, unsure which one missed: two mark it as
-    too few); per group, ``spacing`` and ``phase`` (after a miss that blamed
-    several removals in a target window, the group trims only every
-    ``spacing``-th interval, ``phase`` rotating). ``runs``, ``days`` and ``seconds``
-    count the simulation runs, the days they played and their wall time;
-    ``first_change`` holds, per run, the earliest interval whose staffing
-    changed since the run before (``n_intervals``: none), and ``skippable`` the
-    days' worth of intervals before it (what restarts from saved states could
-    have skipped). ``best`` keeps the leanest simulated plan with the fewest misses.
+    (removals sent back with others, unsure which one missed: two mark it as too
+    few); per group, ``spacing`` and ``phase`` (after a miss that blamed several
+    removals in a target window, the group trims only every ``spacing``-th
+    interval, ``phase`` rotating).
+
+    ``runs``, ``days`` and ``seconds`` count the simulation runs, the days they
+    played and their wall time; ``clean_runs`` are the runs that met every
+    target, ``clean_best`` the best plan's agent-hours at the last of them and
+    ``gain`` the share the cycle before it saved (``stalled`` when below
+    ``STALL_SHARE``); ``first_change`` holds, per run, the earliest interval whose
+    staffing changed since the run before (``n_intervals``: none), and
+    ``skippable`` the days' worth of intervals before it (what restarts from
+    saved states could have skipped). ``best`` keeps the leanest simulated plan
+    with the fewest misses.
     """
 
     plan: StaffingPlan
@@ -327,7 +371,7 @@ class Search:
     groups: list[str]
     cap: dict[str, np.ndarray]
     floor: dict[str, np.ndarray]
-    doubling: dict[str, np.ndarray]
+    step: dict[str, np.ndarray]
     fail: dict[str, np.ndarray]
     strikes: dict[str, np.ndarray]
     spacing: dict[str, int]
@@ -336,9 +380,14 @@ class Search:
     scheduler: Any = None
     runs: int = 0
     days: int = 0
+    last_days: int = 0
     skippable: float = 0.0
     seconds: float = 0.0
     first_change: list[int] = field(default_factory=list)
+    clean_best: float = float("inf")
+    clean_runs: list[int] = field(default_factory=list)
+    gain: float = float("inf")
+    stalled: bool = False
     simulated: dict[str, np.ndarray] | None = None
     best: dict[str, Any] = field(default_factory=dict)
 
@@ -374,7 +423,7 @@ class Search:
             groups=groups,
             cap={g: 4 * plan.analytic_agents[g] + 20 for g in groups},
             floor=floor,
-            doubling={g: np.ones(sc.n_intervals, dtype=np.int64) for g in groups},
+            step={g: np.ones(sc.n_intervals, dtype=np.int64) for g in groups},
             fail={g: floor[g] - 1 for g in groups},
             strikes={g: np.zeros(sc.n_intervals, dtype=np.int64) for g in groups},
             spacing=dict.fromkeys(groups, 1),
@@ -394,8 +443,11 @@ class Search:
 
     @property
     def exhausted(self) -> bool:
-        """True when the search has used its simulation runs."""
-        return self.runs >= self.max_iterations
+        """True when the search has used its simulation runs, or has ``stalled``: a run
+        met every target, and since the last run that did the best plan got leaner by
+        less than ``STALL_SHARE`` of its agent-hours, after two such cycles at least
+        (the last agents are the dearest to find: a planner would not wait for them)."""
+        return self.runs >= self.max_iterations or self.stalled
 
     @property
     def unsimulated(self) -> bool:
@@ -404,20 +456,28 @@ class Search:
             return True
         return any(not np.array_equal(self.agents[g], self.simulated[g]) for g in self.groups)
 
-    def run(self) -> tuple[SimulationResult, dict[str, np.ndarray]]:
+    def run(
+        self, forgiven: dict[str, np.ndarray] | None = None
+    ) -> tuple[SimulationResult, dict[str, np.ndarray]]:
         """Simulate the working plan (same seed every run) on as many days as its decisions
-        need (:func:`days_needed`, at most ``replications``); its result and misses."""
+        need (:func:`days_needed`, at most ``replications``); its result and misses.
+
+        In the ``forgiven`` cells (a trial's: a miss there sends a removal back and costs
+        no run) a few may stay unclear: as many as ``SETTLE_SHARE`` of the agent-hours
+        buys at one agent for one interval each."""
         sc = self.scenario
         self.runs += 1
         self.first_change.append(self._first_change())
         started = time.monotonic()
         where = {"jobs": self.jobs, "executor": self.executor, "scheduler": self.scheduler}
-        first = min(FIRST_DAYS, self.replications)
+        most = self.replications
+        first = min(most, max(FIRST_DAYS, self.last_days // 2))  # where the last run ended
         result = simulate(sc, first, self.seed, agents=self.agents, **where)
         # unsettled cells allowed: each costs at most about one agent for one interval
         spare = int(SETTLE_SHARE * self.plan.agent_hours() / (sc.interval / 3600.0))
-        while (want := days_needed(sc, result, self.replications, spare)) > result.replications:
-            result = result.extended(min(want, 2 * result.replications), **where)
+        while days_needed(sc, result, most, spare, forgiven) > result.replications:
+            result = result.extended(min(2 * result.replications, most), **where)
+        self.last_days = result.replications
         misses = interval_misses(sc, result)
         self.days += result.replications
         self.skippable += result.replications * self.first_change[-1] / sc.n_intervals
@@ -430,6 +490,12 @@ class Search:
         if not self.best or key < self.best["key"]:
             self.best.update(key=key, agents={g: a.copy() for g, a in self.agents.items()})
             self.best.update(result=result, misses=misses)
+        if total == 0:
+            best = self.best["key"][1]
+            self.gain = (self.clean_best - best) / best
+            self.clean_best = best
+            self.clean_runs.append(self.runs)
+            self.stalled = self.gain < STALL_SHARE and len(self.clean_runs) >= 3
         return result, misses
 
     def _first_change(self) -> int:
@@ -441,15 +507,25 @@ class Search:
         return int(np.argmax(changed)) if np.any(changed) else n
 
     def runs_left(self, missing: int) -> int:
-        """A rough count of the runs still to come: the trims' bisection halves the widest
-        room left in a group × interval each run, a miss costs a fix or two, and the last
-        plan may need its confirming run."""
-        room = 0
-        for g in self.groups:
-            low = np.maximum(self.fail[g] + 1, self.floor[g])
-            room = max(room, int(np.max(self.agents[g] - low, initial=0)))
-        left = math.ceil(math.log2(room + 1)) + (2 if missing else 0) + 1
-        return max(0, min(left, self.max_iterations - self.runs))
+        """A rough count of the runs still to come. Once cycles of trims and fixes have
+        ended in runs meeting every target: the rest of this cycle and, while the last
+        one saved at least twice ``STALL_SHARE``, one more, at their mean length. Before:
+        the trims' bisection halves the widest room left in a group × interval each run,
+        a miss costs a fix or two, and the last plan may need its confirming run."""
+        if self.stalled:
+            return 0
+        marks = self.clean_runs
+        if len(marks) >= 2:
+            cycle = (marks[-1] - marks[0]) / (len(marks) - 1)
+            left = max(1.0, cycle - (self.runs - marks[-1]))
+            left += cycle if self.gain >= 2 * STALL_SHARE else 0.0
+        else:
+            room = 0
+            for g in self.groups:
+                low = np.maximum(self.fail[g] + 1, self.floor[g])
+                room = max(room, int(np.max(self.agents[g] - low, initial=0)))
+            left = math.ceil(math.log2(room + 1)) + (2 if missing else 0) + 1
+        return max(0, min(round(left), self.max_iterations - self.runs))
 
     def _progress_line(self, missing: int, hours: float, days: int) -> str:
         left = self.runs_left(missing) * self.seconds / self.runs
@@ -509,46 +585,27 @@ def _floors(
     return floor
 
 
-def correct_load(
-    search: Search, result: SimulationResult, misses: dict[str, np.ndarray], rounds: int = 1
-) -> tuple[SimulationResult, dict[str, np.ndarray]]:
-    """Phase 0, load correction: size live channels again at the load they really put on
-    agents (performed ÷ arrived work, from the result's tallies), up to ``rounds`` times,
-    while it moves at least 1% of the planned open cells by two agents or more (one is
-    rounding; the fixes and trims find those few without a run of their own).
+def correct_load(search: Search, result: SimulationResult) -> dict[str, np.ndarray]:
+    """Phase 0, load correction: channel → agents lacking (> 0) or to spare (< 0) per
+    interval at the load each live channel really puts on agents; NaN for deferred
+    channels and those no planned group carries.
 
-    Returns the latest simulation and its misses.
+    The load is the channel's volume scaled by the work performed in the interval ÷
+    the work of the contacts arriving in it (from the result's tallies: with long
+    handle times a peak's work spills into the next intervals), sized again by Erlang
+    (the simulated "modified offered load"), against the channel's agents in
+    ``result``. The fixes take the larger of this and the Erlang gap.
     """
-    sc, agents = search.scenario, search.agents
-    live = [
-        c for c, ch in sc.channels.items() if search.homes[c] and not ch.is_deferred(sc.interval)
-    ]
-    cells = len(search.groups) * int(np.sum(sc.open_intervals))
-    for _ in range(rounds):
-        if not live or search.exhausted:
-            break
-        ratio = _work_ratio(sc, *result.work)
-        proposed = {g: np.zeros(sc.n_intervals, dtype=np.int64) for g in search.groups}
-        for name, channel in sc.channels.items():
-            home = search.homes[name]
-            if home is None:
-                continue
-            if name in live:
-                scaled = dataclasses.replace(channel, volume=channel.volume * ratio[name])
-                need = channel_requirement(scaled, sc.interval)
-            else:
-                need = search.plan.requirement[name]
-            proposed[home] += np.maximum(need - search.fixed[name], 0)
-        changed = 0
-        for g in search.groups:
-            np.maximum(proposed[g], search.floor[g], out=proposed[g])
-            changed += int(np.sum(np.abs(proposed[g] - agents[g]) >= 2))
-        if changed == 0 or changed < 0.01 * cells:
-            break
-        for g in search.groups:
-            agents[g][:] = proposed[g]
-        result, misses = search.run()
-    return result, misses
+    sc = search.scenario
+    ratio = _work_ratio(sc, *result.work)
+    shares = _simulated_plan(search, result).channel_agents()
+    gaps = {}
+    for name, channel in sc.channels.items():
+        gaps[name] = np.full(sc.n_intervals, np.nan)
+        if search.homes[name] is not None and not channel.is_deferred(sc.interval):
+            scaled = dataclasses.replace(channel, volume=channel.volume * ratio[name])
+            gaps[name] = (channel_requirement(scaled, sc.interval) - shares[name]).astype(float)
+    return gaps
 
 
 def fix(
@@ -559,8 +616,10 @@ def fix(
 ) -> bool:
     """Phase 1, fix: add agents to the home group of every channel × interval that misses.
 
-    As many as the Erlang ``gaps`` say are lacking, and at least the doubling count
-    (1, then twice as many while the interval keeps missing). Where the miss is
+    As many as the ``gaps`` say are lacking (at least one), or where they cannot
+    estimate it the group's ``step`` (1, then one more each time the interval keeps
+    missing: a deferred channel's miss may need its whole target window). Where the
+    miss is
     ``clear`` (significant: :func:`interval_misses`; default: every miss) the agents it
     missed with become the interval's known ``fail``. Returns True when some agent was
     added (a group at its cap in every missing interval adds none).
@@ -572,8 +631,8 @@ def fix(
         g = search.homes[channel]
         if g is None or not miss.any():
             continue
-        gap = np.nan_to_num(gaps[channel], nan=0.0)
-        estimate = np.maximum(gap, search.doubling[g])
+        gap = gaps[channel]
+        estimate = np.where(np.isfinite(gap), np.maximum(np.nan_to_num(gap), 1), search.step[g])
         add[g] += np.where(miss, estimate, 0).astype(np.int64)
         if clear is not None:
             known[g] |= miss & clear[channel]
@@ -581,7 +640,7 @@ def fix(
     for g in search.groups:
         agents, cap = search.agents[g], search.cap[g]
         room = (add[g] > 0) & (agents < cap)
-        search.doubling[g] = np.where(room, search.doubling[g] * 2, 1)
+        search.step[g] = np.where(room, search.step[g] + 1, 1)
         if room.any():
             fixable = True
             sure = room & known[g]
@@ -675,6 +734,25 @@ def _culprits(
     return []
 
 
+def _near(search: Search, removal: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Channel → the intervals where a miss would be blamed on one of the removals
+    (:func:`_culprits`): a removal's own interval and the next, or for a deferred
+    channel its target window after it."""
+    sc, n = search.scenario, search.scenario.n_intervals
+    near = {}
+    for name in sc.channels:
+        tried = np.zeros(n, dtype=bool)
+        for g in sc.groups_for(name):
+            if g in removal:
+                tried |= removal[g] > 0
+        reach = _reach(sc, name)
+        spread = tried.copy()
+        for k in range(1, reach + 1):
+            spread[k:] |= tried[:-k]
+        near[name] = spread
+    return near
+
+
 def judge_trial(
     search: Search, removal: dict[str, np.ndarray], misses: dict[str, np.ndarray]
 ) -> Verdict:
@@ -684,7 +762,8 @@ def judge_trial(
     A removal blamed alone marks its trial agents as too few (``fail``); one blamed
     with others gets a strike, and two strikes mark it too (so the search ends). A
     deferred channel's miss that blames several removals makes their groups trim
-    sparser: ``spacing`` doubles, up to one removal per target window.
+    sparser: ``spacing`` doubles, up to one removal per target window; a group whose
+    removals all held trims denser again (``spacing`` halves).
     """
     n = search.scenario.n_intervals
     back = {g: np.zeros(n, dtype=bool) for g in removal}
@@ -716,6 +795,8 @@ def judge_trial(
         known = sent & (alone[g] | (search.strikes[g] >= 2))
         search.fail[g][known] = np.maximum(search.fail[g], search.agents[g])[known]
         search.agents[g][sent] += amount[sent]
+        if tried.any() and not sent.any() and g not in widen:
+            search.spacing[g] = max(1, search.spacing[g] // 2)  # all held: denser again
     kept_all = not any(b.any() for b in back.values()) and not any(
         u.any() for u in unexplained.values()
     )
@@ -778,21 +859,23 @@ def verify_plan(
         executor=executor,
         scheduler=scheduler,
     )
-    result, misses = correct_load(search, *search.run())
-    clear = interval_misses(search.scenario, result, significant=True)
+    result, misses = search.run()
     while not search.exhausted:
-        # one run fixes the misses and tries the trims elsewhere (group × interval apart)
         gaps = erlang_gaps(_simulated_plan(search, result), result.intervals, search.homes)
-        fixed = any(m.any() for m in misses.values()) and fix(search, misses, gaps, clear)
+        if any(m.any() for m in misses.values()):
+            load = correct_load(search, result)
+            lacking = {c: np.fmax(gaps[c], load[c]) for c in gaps}
+            clear = interval_misses(search.scenario, result, significant=True)
+            if fix(search, misses, lacking, clear):
+                result, misses = search.run()
+                continue
         removal = trim(search, misses, gaps)
-        if not fixed and not removal:
-            if not search.unsimulated:
-                break
-            result, misses = confirm(search)
+        if removal:
+            result, misses = search.run(forgiven=_near(search, removal))
+            misses = judge_trial(search, removal, misses).unexplained
+        elif search.unsimulated:
+            result, misses = confirm(search)  # blamed removals went back since the last run
         else:
-            result, misses = search.run()
-            if removal:
-                misses = judge_trial(search, removal, misses).unexplained
-        clear = interval_misses(search.scenario, result, significant=True)
+            break
     search.say(search.closing_line())
     return search.outcome()
