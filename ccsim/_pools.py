@@ -103,6 +103,24 @@ SCHEDULER_TIMEOUT = 10.0
 """Seconds a scheduler address has to accept a connection and answer Dask's handshake."""
 
 
+class SchedulerError(OSError, ValueError):
+    """A Dask scheduler address that is malformed (``bad_address``) or where nothing answers
+    like Dask within :data:`SCHEDULER_TIMEOUT` seconds; ``detail`` says what happened.
+    Callers that name the address their own way (a sweep's ``--scheduler``) use the parts."""
+
+    def __init__(self, address: str, detail: str, bad_address: bool):
+        self.address, self.detail, self.bad_address = address, detail, bad_address
+        if bad_address:
+            text = f"Dask scheduler {address!r}: expected an address such as tcp://host:8786"
+            text += f" ({detail})"
+        else:
+            text = (
+                f"cannot reach the Dask scheduler at {address} (connect and handshake "
+                f"within {SCHEDULER_TIMEOUT:g} s): {detail}"
+            )
+        super().__init__(text)
+
+
 class DaskStartError(RuntimeError):
     """A local Dask cluster that did not start, twice (e.g. a worker lost while starting)."""
 
@@ -180,8 +198,9 @@ def dask_client(jobs: int, scheduler: Any = None) -> Iterator[Any]:
     (``"tcp://host:8786"``), or None: a ``LocalCluster`` of ``jobs`` single-threaded
     worker processes, started for the block and closed after it (tried twice, then
     :class:`DaskStartError`). ImportError names the extra to install; a malformed address
-    is a ValueError, one that does not accept a connection and answer Dask's handshake
-    within :data:`SCHEDULER_TIMEOUT` seconds an OSError.
+    or one that does not accept a connection and answer Dask's handshake within
+    :data:`SCHEDULER_TIMEOUT` seconds is a :class:`SchedulerError` (an OSError and a
+    ValueError).
     """
     try:
         from dask.distributed import Client, LocalCluster
@@ -200,14 +219,10 @@ def dask_client(jobs: int, scheduler: Any = None) -> Iterator[Any]:
             probe_scheduler(scheduler)
             client = Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT}s")
         except OSError as exc:
-            raise OSError(
-                f"cannot reach the Dask scheduler at {scheduler} (connect and handshake "
-                f"within {SCHEDULER_TIMEOUT:g} s): {' '.join(str(exc).split())[:200]}"
-            ) from None
+            detail = " ".join(str(exc).split())[:200]
+            raise SchedulerError(scheduler, detail, bad_address=False) from None
         except (ValueError, TypeError) as exc:
-            raise ValueError(
-                f"Dask scheduler {scheduler!r}: expected an address such as tcp://host:8786 ({exc})"
-            ) from None
+            raise SchedulerError(scheduler, str(exc), bad_address=True) from None
     else:  # a cluster object
         client = Client(scheduler)
     try:

@@ -100,46 +100,37 @@ def _run_processes(plan: SweepPlan, todo: Sequence[Point], on_done: OnDone, jobs
     pool.shutdown(wait=True)
 
 
-def _connect(client_type: Any, address: str) -> Any:
-    """A client of the scheduler at ``address``; :class:`SweepError` (one line) when the
-    address is not one, or nothing answers like Dask there within ``SCHEDULER_TIMEOUT``
-    seconds (:func:`ccsim._pools.probe_scheduler`)."""
-    timeout = _pools.SCHEDULER_TIMEOUT
-    try:
-        _pools.probe_scheduler(address)
-        return client_type(address, timeout=f"{timeout}s")
-    except (ValueError, TypeError) as exc:
-        raise SweepError(
-            f"--scheduler {address!r}: expected an address such as tcp://host:8786 ({exc})"
-        ) from None
-    except OSError as exc:
-        raise SweepError(
-            f"--scheduler {address}: no Dask scheduler answered within {timeout:g} s "
-            f"(connect and handshake): {' '.join(str(exc).split())[:200]}"
-        ) from None
+def _scheduler_error(exc: _pools.SchedulerError) -> SweepError:
+    """The one-line sweep error for a ``--scheduler`` that is not one, or does not answer."""
+    if exc.bad_address:
+        return SweepError(
+            f"--scheduler {exc.address!r}: expected an address such as tcp://host:8786 "
+            f"({exc.detail})"
+        )
+    return SweepError(
+        f"--scheduler {exc.address}: no Dask scheduler answered within "
+        f"{_pools.SCHEDULER_TIMEOUT:g} s (connect and handshake): {exc.detail}"
+    )
 
 
 def _run_dask(
     plan: SweepPlan, todo: Sequence[Point], on_done: OnDone, jobs: int, scheduler: Any
 ) -> None:
     try:
-        from dask.distributed import Client, LocalCluster, as_completed
-    except ImportError:
-        raise SweepError(
-            "the dask executor needs dask.distributed: pip install 'ccsim[dask]'"
-        ) from None
-    cluster = None
-    if scheduler is None:
-        try:
-            cluster, client = _pools.local_cluster(LocalCluster, Client, min(jobs, len(todo)))
-        except _pools.DaskStartError as exc:
-            raise RunError(str(exc)) from None
-    elif isinstance(scheduler, str):
-        client = _connect(Client, scheduler)
-    elif hasattr(scheduler, "submit"):  # a Client the caller owns and closes
-        client = scheduler
-    else:  # a cluster object
-        client = Client(scheduler)
+        with _pools.dask_client(min(jobs, len(todo)), scheduler) as client:
+            from dask.distributed import as_completed  # importable: dask_client checked
+
+            _submit_points(client, as_completed, plan, todo, on_done)
+    except ImportError as exc:
+        raise SweepError(str(exc)) from None
+    except _pools.SchedulerError as exc:
+        raise _scheduler_error(exc) from None
+    except _pools.DaskStartError as exc:
+        raise RunError(str(exc)) from None
+
+
+def _submit_points(client, as_completed, plan: SweepPlan, todo, on_done: OnDone) -> None:
+    """Run the points on ``client`` (unique keys per run); cancel what is left on failure."""
     futures = []
     run = uuid.uuid4().hex[:12]  # keys unique to this run: never share another run's results
     try:
@@ -166,8 +157,3 @@ def _run_dask(
         if futures:
             client.cancel(futures)
         raise
-    finally:
-        if client is not scheduler:
-            client.close()
-        if cluster is not None:
-            cluster.close()
