@@ -395,6 +395,11 @@ class Scenario:
             out.setdefault("start", self.starts[0])  # the CSV's labels, now given by start
         return out
 
+    def echo(self) -> dict[str, Any]:
+        """How output files echo this scenario: ``{"scenario": its document, "name": …}``
+        (the document is ``{"name": …}`` for a scenario built without one)."""
+        return {"scenario": dict(self.spec) or {"name": self.name}, "name": self.name}
+
     def summary(self) -> dict[str, Any]:
         """A plain-data summary (JSON-ready): intervals, channels with totals and peaks, groups."""
         return text.summarize(self)

@@ -236,8 +236,7 @@ class SimulationResult:
         return to_jsonable(
             {
                 "ccsim_version": __version__,
-                "scenario": dict(self.scenario.spec) or {"name": self.scenario.name},
-                "name": self.scenario.name,
+                **self.scenario.echo(),
                 "seed": self.seed,
                 "replications": self.replications,
                 "warmup": self.warmup,

@@ -251,8 +251,7 @@ class StaffingPlan:
         return to_jsonable(
             {
                 "ccsim_version": __version__,
-                "scenario": dict(sc.spec) or {"name": sc.name},
-                "name": sc.name,
+                **sc.echo(),
                 "seed": self.seed,
                 "replications": self.replications,
                 "verified": self.verified,

@@ -543,8 +543,7 @@ class Roster:
         return to_jsonable(
             {
                 "ccsim_version": __version__,
-                "scenario": dict(sc.spec) or {"name": sc.name},
-                "name": sc.name,
+                **sc.echo(),
                 "paid_hours": self.paid_hours,
                 "cost": self.cost,
                 "required_hours": required,
